@@ -1,0 +1,43 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both install what they need.
+# Everything runs on loopback; nothing here talks to AWS or Descope.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+CARGO ?= cargo
+
+.PHONY: help test demo bench fmt lint unit compat toolchain
+
+help:
+	@echo "make demo   - the whole migration end to end on local stand-ins"
+	@echo "make test   - fmt check, clippy -D warnings, every test (what CI runs)"
+	@echo "make bench  - benchmarks; record results in BENCHMARKS.md"
+
+## The Rust toolchain comes with the machine (rustup, cargo-nextest); fmt and clippy are checked
+## here so a missing component fails with a clear message rather than an odd one.
+toolchain:
+	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)"; exit 1; }
+	@$(CARGO) fmt --version >/dev/null 2>&1 || { echo "rustfmt missing: rustup component add rustfmt"; exit 1; }
+	@$(CARGO) clippy --version >/dev/null 2>&1 || { echo "clippy missing: rustup component add clippy"; exit 1; }
+
+test: toolchain fmt lint unit compat
+
+fmt:
+	$(CARGO) fmt --all --check
+
+lint:
+	$(CARGO) clippy --workspace --all-targets --all-features --locked -- -D warnings
+
+unit:
+	$(CARGO) test --workspace --all-features --locked
+
+## The official Descope Python SDK against the emulator (installs the SDK in .venv-compat).
+compat:
+	bash tests/descope-emulator/compat/run.sh
+
+bench: toolchain
+	$(CARGO) bench -p descope-jwt --bench verify --locked
+
+demo:
+	@echo "make demo: not yet available (it arrives with the infra and demo issue)."
+	@echo "Meanwhile: 'make test' runs everything that exists, and tests/descope-emulator/README.md"
+	@echo "shows how to run the local Descope emulator by hand."

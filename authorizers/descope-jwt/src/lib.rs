@@ -1,0 +1,77 @@
+//! Verification of Descope session JWTs.
+//!
+//! [`Verifier`] checks a token in a fixed order, failing at the first problem with one precise
+//! [`VerifyError`] variant:
+//!
+//! 1. size and shape (at most [`Config::max_token_bytes`], three base64url segments);
+//! 2. header (an asymmetric `alg` from the allow-list, a `kid`, no unknown `crit`; `jku`, `x5u`,
+//!    `jwk` and `x5c` are never followed);
+//! 3. key by `kid`, from the project's JWKS cached with moka, refetched on an unknown kid at most
+//!    once at a time and once per penalty window;
+//! 4. signature, with the algorithm the key allows;
+//! 5. claims (`exp` required, `nbf`, `iat`, issuer, audience when configured, `sub`, `drn`), then
+//!    typed [`Claims`].
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let verifier = descope_jwt::Verifier::new(descope_jwt::Config::new("P2abc"))?;
+//! verifier.prefetch().await.ok(); // at cold start; failures retry on demand
+//! let header = "Bearer eyJ...";
+//! let token = descope_jwt::bearer_token(header).ok_or("no token")?;
+//! let claims = verifier.verify(token).await?;
+//! println!("{} may act as {:?}", claims.subject, claims.roles);
+//! # Ok(()) }
+//! ```
+
+mod claims;
+mod config;
+mod error;
+mod jwks;
+mod keystore;
+#[cfg(feature = "test-util")]
+pub mod testing;
+mod token;
+mod verifier;
+
+pub use claims::{Claims, TenantClaims};
+pub use config::{Config, DEFAULT_BASE_URL, base_url_for_project};
+pub use error::{ConfigError, Untrusted, VerifyError};
+pub use token::Algorithm;
+pub use verifier::Verifier;
+
+/// The token in an `Authorization` header value: strips a `Bearer ` prefix in any case, or takes
+/// a bare token as it is. `None` when nothing is left.
+pub fn bearer_token(header_value: &str) -> Option<&str> {
+    let value = header_value.trim();
+    let token = match (value.get(..6), value.get(6..)) {
+        (Some(scheme), Some(rest))
+            if scheme.eq_ignore_ascii_case("bearer") && (rest.is_empty() || rest.starts_with([' ', '\t'])) =>
+        {
+            rest.trim_start()
+        }
+        _ => value,
+    };
+    (!token.is_empty() && !token.contains(char::is_whitespace)).then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn bearer_prefix_in_any_case_is_stripped() {
+        for (input, expected) in [
+            ("Bearer abc.def.ghi", Some("abc.def.ghi")),
+            ("bearer abc", Some("abc")),
+            ("BEARER   abc", Some("abc")),
+            ("abc.def.ghi", Some("abc.def.ghi")),
+            ("  abc  ", Some("abc")),
+            ("Bearer ", None),
+            ("", None),
+            ("Bearer a b", None),
+            ("Basic dXNlcjpwYXNz", None),
+        ] {
+            assert_eq!(bearer_token(input), expected, "{input:?}");
+        }
+    }
+}

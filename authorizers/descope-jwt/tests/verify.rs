@@ -1,0 +1,533 @@
+//! The verifier's contract, case by case: which tokens are accepted, which are refused and why,
+//! and how keys are fetched. Keys are generated here, the JWKS is served on 127.0.0.1, and every
+//! token is minted for its case.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod support;
+
+use std::{sync::Arc, time::Duration};
+
+use aws_lc_rs::hmac;
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD as B64};
+use descope_jwt::{
+    Config, Verifier,
+    testing::{TestKey, jwks, now, session_claims},
+};
+use serde_json::{Value, json};
+use support::{Answer, JwksServer, closed_port_url};
+
+const PID: &str = "P2testproject0000000000001";
+
+/// A JWKS server publishing `keys`, and a verifier for it with its keys prefetched.
+struct Fixture {
+    server: JwksServer,
+    verifier: Verifier,
+}
+
+impl Fixture {
+    async fn new(keys: &[&TestKey]) -> Self {
+        Self::with_config(keys, |c| c).await
+    }
+
+    async fn with_config(keys: &[&TestKey], tune: impl FnOnce(Config) -> Config) -> Self {
+        let server = JwksServer::start(Answer::Json(jwks(keys))).await;
+        let verifier = Verifier::new(tune(Config::new(PID).jwks_url(server.jwks_url(PID)))).unwrap();
+        verifier.prefetch().await.unwrap();
+        Self { server, verifier }
+    }
+
+    /// Verifies `token` and checks the outcome: `Ok(())` for an accepted token, or the error kind.
+    #[track_caller]
+    fn check(&self, case: &str, token: &str, expected: Result<(), &str>) -> impl Future<Output = ()> {
+        let caller = std::panic::Location::caller();
+        async move {
+            let outcome = self.verifier.verify(token).await;
+            let got = outcome.as_ref().map(|_| ()).map_err(|e| e.kind());
+            assert_eq!(got, expected, "case {case:?} (checked at {caller}): {outcome:?}");
+            if let Err(error) = outcome {
+                // Messages are safe to log: they never carry the token or its signature.
+                let message = error.to_string();
+                let signature = token.rsplit('.').next().unwrap_or_default();
+                assert!(
+                    signature.len() < 8 || !message.contains(signature),
+                    "case {case:?} leaks: {message}"
+                );
+                assert!(
+                    token.len() < 16 || !message.contains(token),
+                    "case {case:?} leaks: {message}"
+                );
+            }
+        }
+    }
+}
+
+fn with(mut claims: Value, changes: Value) -> Value {
+    for (k, v) in changes.as_object().unwrap() {
+        if v.is_null() {
+            claims.as_object_mut().unwrap().remove(k);
+        } else {
+            claims[k] = v.clone();
+        }
+    }
+    claims
+}
+
+fn header(alg: &str, kid: &str) -> Value {
+    json!({"alg": alg, "kid": kid, "typ": "JWT"})
+}
+
+fn b64(value: &Value) -> String {
+    B64.encode(value.to_string())
+}
+
+#[tokio::test]
+async fn genuine_tokens_of_every_supported_key_type_are_accepted() {
+    let rs256 = TestKey::rs256("rs256").unwrap();
+    let ps256 = TestKey::rsa("ps256", "PS256", 2048).unwrap();
+    let rs512 = TestKey::rsa("rs512", "RS512", 3072).unwrap();
+    let es256 = TestKey::es256("es256").unwrap();
+    let es384 = TestKey::es384("es384").unwrap();
+    let keys = [&rs256, &ps256, &rs512, &es256, &es384];
+    let fx = Fixture::new(&keys).await;
+    for key in keys {
+        let token = key.sign(&session_claims(PID, "U2user")).unwrap();
+        fx.check(key.alg(), &token, Ok(())).await;
+    }
+}
+
+#[tokio::test]
+async fn every_issuer_form_descope_uses_for_the_project_is_accepted() {
+    let key = TestKey::rs256("k1").unwrap();
+    let fx = Fixture::new(&[&key]).await;
+    let claims = session_claims(PID, "U2user");
+    for iss in [
+        PID.to_owned(),
+        format!("https://api.descope.com/{PID}"),
+        format!("https://api.descope.com/v1/apps/{PID}"),
+    ] {
+        let token = key.sign(&with(claims.clone(), json!({ "iss": iss }))).unwrap();
+        fx.check(&iss, &token, Ok(())).await;
+    }
+}
+
+#[tokio::test]
+async fn claims_are_typed_for_authorization() {
+    let key = TestKey::rs256("k1").unwrap();
+    let fx = Fixture::with_config(&[&key], |c| c.audience(PID)).await;
+    let token = key
+        .sign(&with(
+            session_claims(PID, "U2alice"),
+            json!({
+                "aud": [PID, "other"],
+                "roles": ["admin"],
+                "permissions": ["users:read"],
+                "tenants": {"T2acme": {"roles": ["editor"], "permissions": ["docs:write"]}},
+                "dct": "T2acme",
+                "amr": ["email", "totp"],
+                "nsec": {"plan": "gold"},
+                "department": "R&D",
+            }),
+        ))
+        .unwrap();
+    let claims = fx.verifier.verify(&token).await.unwrap();
+    assert_eq!(claims.subject, "U2alice");
+    assert_eq!(claims.issuer, format!("https://api.descope.com/{PID}"));
+    assert_eq!(claims.audience, vec![PID.to_owned(), "other".to_owned()]);
+    assert_eq!(claims.roles, vec!["admin"]);
+    assert_eq!(claims.permissions, vec!["users:read"]);
+    assert_eq!(claims.current_tenant.as_deref(), Some("T2acme"));
+    assert_eq!(claims.tenant_roles("T2acme"), &["editor".to_owned()]);
+    assert!(claims.has_all_tenant_permissions("T2acme", &["docs:write"]));
+    assert!(claims.is_mfa());
+    assert_eq!(claims.claim("department"), Some(&json!("R&D")));
+    assert_eq!(claims.claim("nsec"), Some(&json!({"plan": "gold"})));
+    assert_eq!(claims.claim("drn"), Some(&json!("DS")));
+}
+
+/// Every refusal that depends on the claims, one row each.
+#[tokio::test]
+async fn claims_that_fail_a_check_are_refused_with_their_own_error() {
+    let key = TestKey::rs256("k1").unwrap();
+    let fx = Fixture::with_config(&[&key], |c| c.audience(PID)).await;
+    let ok = with(session_claims(PID, "U2user"), json!({"aud": PID}));
+    let t = now();
+    let cases: Vec<(&str, Value, Result<(), &str>)> = vec![
+        ("baseline", json!({}), Ok(())),
+        ("expired an hour ago", json!({"exp": t - 3600}), Err("expired")),
+        ("expired beyond the 5 s leeway", json!({"exp": t - 30}), Err("expired")),
+        ("expired within the leeway", json!({"exp": t - 1}), Ok(())),
+        ("no exp at all", json!({"exp": null}), Err("missing_expiry")),
+        (
+            "exp as a string",
+            json!({"exp": (t + 60).to_string()}),
+            Err("invalid_claim"),
+        ),
+        ("nbf in the future", json!({"nbf": t + 600}), Err("not_yet_valid")),
+        ("iat in the future", json!({"iat": t + 600}), Err("issued_in_future")),
+        (
+            "another project's issuer",
+            json!({"iss": "https://api.descope.com/P2otherproject0000000001"}),
+            Err("wrong_issuer"),
+        ),
+        (
+            "a Cognito issuer",
+            json!({"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc"}),
+            Err("wrong_issuer"),
+        ),
+        (
+            "issuer prefix trick",
+            json!({"iss": format!("https://api.descope.com/{PID}/extra")}),
+            Err("wrong_issuer"),
+        ),
+        ("no issuer", json!({"iss": null}), Err("wrong_issuer")),
+        ("wrong audience", json!({"aud": "someone-else"}), Err("wrong_audience")),
+        (
+            "no audience while one is required",
+            json!({"aud": null}),
+            Err("wrong_audience"),
+        ),
+        ("no subject", json!({"sub": null}), Err("missing_subject")),
+        ("empty subject", json!({"sub": ""}), Err("missing_subject")),
+        ("refresh token", json!({"drn": "DSR"}), Err("refresh_token")),
+        ("unknown token marker", json!({"drn": "XYZ"}), Err("invalid_claim")),
+        ("no token marker (custom template)", json!({"drn": null}), Ok(())),
+        ("roles not a list", json!({"roles": "admin"}), Err("invalid_claim")),
+        ("tenants not a map", json!({"tenants": ["T1"]}), Err("invalid_claim")),
+        ("dct not a string", json!({"dct": 7}), Err("invalid_claim")),
+    ];
+    for (case, changes, expected) in cases {
+        let token = key.sign(&with(ok.clone(), changes)).unwrap();
+        fx.check(case, &token, expected).await;
+    }
+}
+
+#[tokio::test]
+async fn refresh_tokens_pass_only_when_explicitly_allowed() {
+    let key = TestKey::rs256("k1").unwrap();
+    let fx = Fixture::with_config(&[&key], |c| c.accept_refresh_tokens(true)).await;
+    let token = key
+        .sign(&with(session_claims(PID, "U2user"), json!({"drn": "DSR"})))
+        .unwrap();
+    fx.check("refresh token, allowed", &token, Ok(())).await;
+}
+
+/// Refusals decided by the token's shape and header, before any claim is read.
+#[tokio::test]
+async fn hostile_and_broken_tokens_are_refused_before_the_claims() {
+    let key = TestKey::rs256("k1").unwrap();
+    let ec = TestKey::es256("ec1").unwrap();
+    let fx = Fixture::new(&[&key, &ec]).await;
+    let claims = session_claims(PID, "U2user");
+    let good = key.sign(&claims).unwrap();
+    let [h, p, s]: [&str; 3] = good.split('.').collect::<Vec<_>>().try_into().unwrap();
+
+    // alg "none", with an empty and with a filler signature.
+    let none_header = b64(&json!({"alg": "none", "kid": "k1"}));
+    let unsigned = format!("{none_header}.{}.", b64(&claims));
+    let none_filler = format!("{none_header}.{}.AAAA", b64(&claims));
+    // HS256 keyed with the RSA public key (algorithm confusion): refused for its alg, not its MAC.
+    let hs_header = b64(&header("HS256", "k1"));
+    let input = format!("{hs_header}.{}", b64(&claims));
+    let secret = key.public_jwk().to_string();
+    let mac = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes()), input.as_bytes());
+    let confused = format!("{input}.{}", B64.encode(mac.as_ref()));
+    // The RSA key signs with RS512 while its JWK says RS256.
+    let wrong_rsa_alg = TestKey::rsa("k1", "RS512", 2048).unwrap().sign(&claims).unwrap();
+    let rs512_header = key.sign_with_header(&header("RS512", "k1"), &claims).unwrap();
+    // An EC kid with an RSA alg, and the reverse.
+    let rs_on_ec = key.sign_with_header(&header("RS256", "ec1"), &claims).unwrap();
+    let es_on_rsa = ec.sign_with_header(&header("ES256", "k1"), &claims).unwrap();
+    // Tampering.
+    let promoted = b64(&with(claims.clone(), json!({"roles": ["admin"]})));
+    let tampered_payload = format!("{h}.{promoted}.{s}");
+    let mut sig = B64.decode(s).unwrap();
+    sig[10] ^= 1;
+    let tampered_signature = format!("{h}.{p}.{}", B64.encode(&sig));
+    let other_signature = key.sign(&with(claims.clone(), json!({"sub": "U2other"}))).unwrap();
+    let spliced = format!("{h}.{p}.{}", other_signature.rsplit('.').next().unwrap());
+    // Header oddities.
+    let no_kid = key.sign_with_header(&json!({"alg": "RS256"}), &claims).unwrap();
+    let empty_kid = key.sign_with_header(&header("RS256", ""), &claims).unwrap();
+    let crit = key
+        .sign_with_header(
+            &json!({"alg": "RS256", "kid": "k1", "crit": ["exp"], "exp": 1}),
+            &claims,
+        )
+        .unwrap();
+    let header_not_json = format!("{}.{p}.{s}", B64.encode("not json"));
+    let payload_not_json = key
+        .sign_with_header(&header("RS256", "k1"), &json!("just a string"))
+        .unwrap();
+    let es512 = key.sign_with_header(&header("ES512", "k1"), &claims).unwrap();
+    let alg_number = key
+        .sign_with_header(&json!({"alg": 256, "kid": "k1"}), &claims)
+        .unwrap();
+    let duplicate_alg = {
+        let raw = r#"{"alg":"RS256","alg":"HS256","kid":"k1"}"#;
+        let input = format!("{}.{p}", B64.encode(raw));
+        format!("{input}.{}", B64.encode(key.sign_bytes(input.as_bytes()).unwrap()))
+    };
+
+    let cases: Vec<(&str, String, Result<(), &str>)> = vec![
+        ("genuine", good.clone(), Ok(())),
+        ("alg none, unsigned", unsigned, Err("malformed")),
+        ("alg none, filler signature", none_filler, Err("unsupported_algorithm")),
+        (
+            "HS256 keyed with the public key",
+            confused,
+            Err("unsupported_algorithm"),
+        ),
+        ("ES512", es512, Err("unsupported_algorithm")),
+        ("alg is a number", alg_number, Err("malformed")),
+        ("alg given twice", duplicate_alg, Err("malformed")),
+        (
+            "RS512 signature under an RS256 key",
+            wrong_rsa_alg,
+            Err("algorithm_mismatch"),
+        ),
+        ("RS512 header, RS256 signature", rs512_header, Err("algorithm_mismatch")),
+        ("RSA alg on an EC key", rs_on_ec, Err("algorithm_mismatch")),
+        ("EC alg on an RSA key", es_on_rsa, Err("algorithm_mismatch")),
+        ("tampered payload", tampered_payload, Err("bad_signature")),
+        ("tampered signature", tampered_signature, Err("bad_signature")),
+        ("signature of another token", spliced, Err("bad_signature")),
+        ("no kid", no_kid, Err("missing_kid")),
+        ("empty kid", empty_kid, Err("missing_kid")),
+        ("unknown critical header", crit, Err("unsupported_critical")),
+        ("header not JSON", header_not_json, Err("malformed")),
+        ("payload not a JSON object", payload_not_json, Err("malformed")),
+        ("two segments", format!("{h}.{p}"), Err("malformed")),
+        ("four segments", format!("{good}.{s}"), Err("malformed")),
+        ("empty payload", format!("{h}..{s}"), Err("malformed")),
+        ("not base64", "héllo.wörld.!!!".to_owned(), Err("malformed")),
+        ("whitespace inside", format!("{h}. {p}.{s}"), Err("malformed")),
+        ("empty string", String::new(), Err("malformed")),
+        ("1 MiB", format!("{h}.{}.{s}", "A".repeat(1 << 20)), Err("too_large")),
+    ];
+    for (case, token, expected) in cases {
+        fx.check(case, &token, expected).await;
+    }
+    assert_eq!(fx.server.hits(), 1, "none of these may trigger a key fetch");
+}
+
+#[tokio::test]
+async fn keys_named_in_the_token_are_never_fetched() {
+    let key = TestKey::rs256("k1").unwrap();
+    let attacker = TestKey::rs256("evil").unwrap();
+    let fx = Fixture::with_config(&[&key], |c| c.penalty_window(Duration::ZERO)).await;
+    let evil_jwks = JwksServer::start(Answer::Json(jwks(&[&attacker]))).await;
+    let claims = session_claims(PID, "U2user");
+    let header = json!({
+        "alg": "RS256", "kid": "evil",
+        "jku": evil_jwks.jwks_url(PID),
+        "x5u": evil_jwks.jwks_url(PID),
+        "jwk": attacker.public_jwk(),
+    });
+    let token = attacker.sign_with_header(&header, &claims).unwrap();
+    fx.check("attacker key in jku/x5u/jwk", &token, Err("unknown_kid"))
+        .await;
+    assert_eq!(evil_jwks.hits(), 0);
+}
+
+#[tokio::test]
+async fn a_flood_of_unknown_kids_costs_at_most_one_fetch_per_penalty_window() {
+    let key = TestKey::rs256("k1").unwrap();
+    let fx = Fixture::new(&[&key]).await;
+    let claims = session_claims(PID, "U2user");
+    let verifier = Arc::new(fx.verifier);
+    let garbage: Vec<String> = (0..500)
+        .map(|i| {
+            key.sign_with_header(&header("RS256", &format!("junk-{i}")), &claims)
+                .unwrap()
+        })
+        .collect();
+    let outcomes = futures::future::join_all(garbage.iter().map(|t| verifier.verify(t))).await;
+    for outcome in &outcomes {
+        assert_eq!(outcome.as_ref().unwrap_err().kind(), "penalty_window");
+    }
+    assert_eq!(fx.server.hits(), 1, "only the prefetch reached the JWKS endpoint");
+    // The genuine key still works during the flood.
+    assert!(verifier.verify(&key.sign(&claims).unwrap()).await.is_ok());
+}
+
+#[tokio::test]
+async fn concurrent_callers_share_one_fetch() {
+    let key = TestKey::rs256("k1").unwrap();
+    let server = JwksServer::start(Answer::Json(jwks(&[&key]))).await;
+    // No prefetch: the first requests find an empty cache.
+    let verifier = Verifier::new(Config::new(PID).jwks_url(server.jwks_url(PID))).unwrap();
+    let token = key.sign(&session_claims(PID, "U2user")).unwrap();
+    let outcomes = futures::future::join_all((0..100).map(|_| verifier.verify(&token))).await;
+    assert!(
+        outcomes.iter().all(Result::is_ok),
+        "{:?}",
+        outcomes.iter().find(|o| o.is_err())
+    );
+    assert_eq!(server.hits(), 1);
+
+    // Same for an unknown kid after the penalty window: one refetch, shared.
+    let verifier = Verifier::new(
+        Config::new(PID)
+            .jwks_url(server.jwks_url(PID))
+            .penalty_window(Duration::from_millis(50)),
+    )
+    .unwrap();
+    verifier.prefetch().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let unknown = key
+        .sign_with_header(&header("RS256", "rotated"), &session_claims(PID, "U2user"))
+        .unwrap();
+    let before = server.hits();
+    let outcomes = futures::future::join_all((0..50).map(|_| verifier.verify(&unknown))).await;
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o.as_ref().is_err_and(|e| e.kind() == "unknown_kid"))
+    );
+    assert_eq!(server.hits() - before, 1);
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_picked_up_after_the_penalty_window() {
+    let old = TestKey::rs256("2024-old").unwrap();
+    let new = TestKey::es384("2025-new").unwrap();
+    let window = Duration::from_millis(200);
+    let fx = Fixture::with_config(&[&old], |c| c.penalty_window(window)).await;
+    fx.server.set(Answer::Json(jwks(&[&old, &new])));
+    let token = new.sign(&session_claims(PID, "U2user")).unwrap();
+
+    fx.check("right after the prefetch", &token, Err("penalty_window"))
+        .await;
+    assert_eq!(fx.server.hits(), 1);
+    tokio::time::sleep(window).await;
+    fx.check("after the window", &token, Ok(())).await;
+    assert_eq!(fx.server.hits(), 2);
+    fx.check("cached from now on", &token, Ok(())).await;
+    assert_eq!(fx.server.hits(), 2);
+
+    // A key removed from the JWKS stops verifying at the next refetch.
+    fx.server.set(Answer::Json(jwks(&[&new])));
+    tokio::time::sleep(window).await;
+    let trigger = new
+        .sign_with_header(&header("ES384", "unknown"), &session_claims(PID, "U2user"))
+        .unwrap();
+    fx.check("unknown kid triggers a refetch", &trigger, Err("unknown_kid"))
+        .await;
+    fx.check(
+        "the retired key",
+        &old.sign(&session_claims(PID, "U2user")).unwrap(),
+        Err("penalty_window"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn cached_keys_keep_verifying_when_the_jwks_server_goes_down() {
+    let key = TestKey::rs256("k1").unwrap();
+    let fx = Fixture::with_config(&[&key], |c| c.penalty_window(Duration::ZERO)).await;
+    let Fixture { server, verifier } = fx;
+    server.stop().await;
+    let token = key.sign(&session_claims(PID, "U2user")).unwrap();
+    assert!(verifier.verify(&token).await.is_ok());
+    let unknown = key
+        .sign_with_header(&header("RS256", "k2"), &session_claims(PID, "U2user"))
+        .unwrap();
+    assert_eq!(verifier.verify(&unknown).await.unwrap_err().kind(), "unknown_kid");
+    assert!(
+        verifier.verify(&token).await.is_ok(),
+        "a failed refetch keeps the cached keys"
+    );
+}
+
+#[tokio::test]
+async fn with_no_keys_at_all_verification_fails_closed() {
+    let key = TestKey::rs256("k1").unwrap();
+    let token = key.sign(&session_claims(PID, "U2user")).unwrap();
+
+    let verifier = Verifier::new(Config::new(PID).jwks_url(closed_port_url(PID).await)).unwrap();
+    let error = verifier.prefetch().await.unwrap_err();
+    assert_eq!(error.kind(), "key_set_unavailable");
+    assert!(error.to_string().contains("request to http://127.0.0.1"), "{error}");
+    let error = verifier.verify(&token).await.unwrap_err();
+    assert_eq!(error.kind(), "key_set_unavailable", "{error}");
+
+    // Endpoints that answer, but not with a key set.
+    for (answer, needle) in [
+        (Answer::Status(500, "oops"), "HTTP 500"),
+        (Answer::Status(404, "no such project"), "HTTP 404"),
+        (Answer::Status(302, ""), "HTTP 302"),
+        (Answer::Json(json!({"keys": []})), "no usable signing key"),
+        (Answer::Json(json!([key.public_jwk()])), "not a JWKS document"),
+        (
+            Answer::Json(json!({"keys": [{"kty": "oct", "kid": "k1", "k": "c2VjcmV0"}]})),
+            "no usable",
+        ),
+    ] {
+        let server = JwksServer::start(answer).await;
+        let verifier = Verifier::new(Config::new(PID).jwks_url(server.jwks_url(PID))).unwrap();
+        let error = verifier.verify(&token).await.unwrap_err();
+        assert_eq!(error.kind(), "key_set_unavailable");
+        assert!(error.to_string().contains(needle), "{error} should mention {needle}");
+        // Within the penalty window, no second fetch.
+        assert_eq!(verifier.verify(&token).await.unwrap_err().kind(), "key_set_unavailable");
+        assert_eq!(server.hits(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_slow_jwks_endpoint_times_out() {
+    // A listener that accepts and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let _hold = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let verifier = Verifier::new(
+        Config::new(PID)
+            .jwks_url(format!("http://{addr}/v2/keys/{PID}"))
+            .fetch_timeout(Duration::from_millis(200)),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(verifier.prefetch().await.unwrap_err().kind(), "key_set_unavailable");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_token_of_another_project_is_refused() {
+    let ours = TestKey::rs256("ours").unwrap();
+    let theirs = TestKey::rs256("theirs").unwrap();
+    let fx = Fixture::new(&[&ours]).await;
+    let other_pid = "P2otherproject0000000000001";
+    let their_token = theirs.sign(&session_claims(other_pid, "U2user")).unwrap();
+    fx.check("signed with their key", &their_token, Err("penalty_window"))
+        .await;
+    // Even a token carrying their project's issuer under a key we trust is refused on its issuer.
+    let reissued = ours.sign(&session_claims(other_pid, "U2user")).unwrap();
+    fx.check("their issuer, our key", &reissued, Err("wrong_issuer")).await;
+}
+
+#[tokio::test]
+async fn the_default_key_url_follows_descope_layout_under_the_base_url() {
+    let key = TestKey::rs256("k1").unwrap();
+    let server = JwksServer::start(Answer::Json(jwks(&[&key]))).await;
+    let verifier = Verifier::new(Config::new(PID).base_url(server.base_url())).unwrap();
+    assert_eq!(verifier.prefetch().await.unwrap(), 1);
+    let token = key
+        .sign(&with(
+            session_claims(PID, "U2user"),
+            json!({"iss": format!("{}/{PID}", server.base_url())}),
+        ))
+        .unwrap();
+    assert!(
+        verifier.verify(&token).await.is_ok(),
+        "the base URL's issuer forms are accepted"
+    );
+}
