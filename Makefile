@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 CARGO ?= cargo
 
-.PHONY: help test demo bench fmt lint unit compat toolchain
+.PHONY: help test demo bench fmt lint unit compat toolchain moto
 
 help:
 	@echo "make demo   - the whole migration end to end on local stand-ins"
@@ -19,7 +19,11 @@ toolchain:
 	@$(CARGO) fmt --version >/dev/null 2>&1 || { echo "rustfmt missing: rustup component add rustfmt"; exit 1; }
 	@$(CARGO) clippy --version >/dev/null 2>&1 || { echo "clippy missing: rustup component add clippy"; exit 1; }
 
-test: toolchain fmt lint unit compat
+test: toolchain moto fmt lint unit compat
+
+## moto server (pinned) is the local Cognito of the importer's tests; installed into .venv-moto.
+moto:
+	bash tests/moto/install.sh
 
 fmt:
 	$(CARGO) fmt --all --check

@@ -1,0 +1,249 @@
+//! The Cognito side: schema, groups, memberships and users, read page by page within quotas.
+
+use std::{collections::HashMap, time::Duration};
+
+use anyhow::{Context as _, Result};
+use aws_config::{BehaviorVersion, Region, retry::RetryConfig};
+use aws_sdk_cognitoidentityprovider::{
+    Client,
+    error::DisplayErrorContext,
+    types::{AttributeDataType, UserType},
+};
+use tokio::{sync::Mutex, time::Instant};
+
+use crate::model::{AttrType, CognitoUser, Group};
+
+/// Cognito's page limit for ListUsers, ListGroups and ListUsersInGroup.
+const PAGE: i32 = 60;
+
+/// Where and how fast to read Cognito.
+#[derive(Debug, Clone)]
+pub struct CognitoSettings {
+    /// Region; `None` falls back to the AWS chain, then to the pool ID's prefix.
+    pub region: Option<String>,
+    /// Endpoint override (moto, VPC endpoints); `AWS_ENDPOINT_URL` works too.
+    pub endpoint_url: Option<String>,
+    /// Requests per second across all Cognito calls; 0 = unpaced.
+    pub requests_per_second: u32,
+}
+
+/// A paced, retrying Cognito reader.
+#[derive(Debug)]
+pub struct Cognito {
+    client: Client,
+    region: String,
+    pacer: Pacer,
+}
+
+/// One page of users and where the next one starts.
+#[derive(Debug)]
+pub struct UserPage {
+    /// The users.
+    pub users: Vec<CognitoUser>,
+    /// The token of the next page, `None` after the last.
+    pub next: Option<String>,
+}
+
+/// What DescribeUserPool tells the importer.
+#[derive(Debug, Clone)]
+pub struct PoolInfo {
+    /// Declared types of custom and developer-only attributes, by Cognito name.
+    pub custom_types: HashMap<String, AttrType>,
+    /// Cognito's estimate, for the progress bar.
+    pub estimated_users: u64,
+}
+
+impl Cognito {
+    /// Builds the client from the standard AWS chain plus the explicit settings.
+    pub async fn connect(settings: &CognitoSettings, first_pool_id: &str) -> Result<Self> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
+            // The SDK's standard mode retries TooManyRequestsException and 5xx with backoff.
+            RetryConfig::standard()
+                .with_max_attempts(8)
+                .with_initial_backoff(Duration::from_millis(500)),
+        );
+        if let Some(region) = &settings.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(endpoint) = &settings.endpoint_url {
+            loader = loader.endpoint_url(endpoint);
+        }
+        let mut config = loader.load().await;
+        if config.region().is_none() {
+            // Pool IDs are "<region>_<id>": the last resort, and always right for real pools.
+            let derived = first_pool_id.split_once('_').map(|(region, _)| region.to_owned());
+            let Some(region) = derived else {
+                anyhow::bail!(
+                    "no AWS region: set COGNITO_REGION or pass --region (or AWS_REGION / an AWS profile region)"
+                );
+            };
+            config = config.into_builder().region(Region::new(region)).build();
+        }
+        let region = config.region().map(ToString::to_string).unwrap_or_default();
+        Ok(Self {
+            client: Client::new(&config),
+            region,
+            pacer: Pacer::new(settings.requests_per_second),
+        })
+    }
+
+    /// The pool's custom attribute types and size estimate.
+    pub async fn pool_info(&self, pool_id: &str) -> Result<PoolInfo> {
+        self.pacer.wait().await;
+        let out = self
+            .client
+            .describe_user_pool()
+            .user_pool_id(pool_id)
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", DisplayErrorContext(e)))
+            .with_context(|| format!("DescribeUserPool {pool_id} in {}", self.region))?;
+        let pool = out.user_pool.context("DescribeUserPool returned no pool")?;
+        let mut custom_types = HashMap::new();
+        for attr in pool.schema_attributes() {
+            let Some(name) = attr.name() else { continue };
+            if crate::mapping::custom_attribute_name(name).is_none() {
+                continue;
+            }
+            let kind = match attr.attribute_data_type() {
+                Some(AttributeDataType::Number) => AttrType::Number,
+                Some(AttributeDataType::Boolean) => AttrType::Boolean,
+                Some(AttributeDataType::Datetime) => AttrType::DateTime,
+                _ => AttrType::String,
+            };
+            custom_types.insert(name.to_owned(), kind);
+        }
+        let estimated_users = u64::try_from(pool.estimated_number_of_users).unwrap_or(0);
+        Ok(PoolInfo {
+            custom_types,
+            estimated_users,
+        })
+    }
+
+    /// Every group of the pool.
+    pub async fn groups(&self, pool_id: &str) -> Result<Vec<Group>> {
+        let mut groups = Vec::new();
+        let mut token = None;
+        loop {
+            self.pacer.wait().await;
+            let out = self
+                .client
+                .list_groups()
+                .user_pool_id(pool_id)
+                .limit(PAGE)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", DisplayErrorContext(e)))
+                .with_context(|| format!("ListGroups {pool_id}"))?;
+            for group in out.groups() {
+                if let Some(name) = group.group_name() {
+                    groups.push(Group {
+                        name: name.to_owned(),
+                        description: group.description().map(str::to_owned),
+                    });
+                }
+            }
+            token = out.next_token.filter(|t| !t.is_empty());
+            if token.is_none() {
+                return Ok(groups);
+            }
+        }
+    }
+
+    /// username → group names, gathered group by group (one ListUsersInGroup walk per group).
+    pub async fn memberships(&self, pool_id: &str, groups: &[Group]) -> Result<HashMap<String, Vec<String>>> {
+        let mut members: HashMap<String, Vec<String>> = HashMap::new();
+        for group in groups {
+            let mut token = None;
+            loop {
+                self.pacer.wait().await;
+                let out = self
+                    .client
+                    .list_users_in_group()
+                    .user_pool_id(pool_id)
+                    .group_name(&group.name)
+                    .limit(PAGE)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}", DisplayErrorContext(e)))
+                    .with_context(|| format!("ListUsersInGroup {pool_id} {:?}", group.name))?;
+                for user in out.users() {
+                    if let Some(username) = user.username() {
+                        members.entry(username.to_owned()).or_default().push(group.name.clone());
+                    }
+                }
+                token = out.next_token.filter(|t| !t.is_empty());
+                if token.is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(members)
+    }
+
+    /// One page of users, starting at `token` (`None` for the first page).
+    pub async fn users_page(&self, pool_id: &str, token: Option<String>) -> Result<UserPage> {
+        self.pacer.wait().await;
+        let out = self
+            .client
+            .list_users()
+            .user_pool_id(pool_id)
+            .limit(PAGE)
+            .set_pagination_token(token)
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", DisplayErrorContext(e)))
+            .with_context(|| format!("ListUsers {pool_id}"))?;
+        let users = out.users().iter().filter_map(to_user).collect();
+        Ok(UserPage {
+            users,
+            next: out.pagination_token.filter(|t| !t.is_empty()),
+        })
+    }
+}
+
+fn to_user(user: &UserType) -> Option<CognitoUser> {
+    Some(CognitoUser {
+        username: user.username()?.to_owned(),
+        attributes: user
+            .attributes()
+            .iter()
+            .filter_map(|a| Some((a.name().to_owned(), a.value()?.to_owned())))
+            .collect(),
+        enabled: user.enabled(),
+        status: user
+            .user_status()
+            .map_or_else(|| "UNKNOWN".to_owned(), |s| s.as_str().to_owned()),
+        created_at: user.user_create_date().map(|d| d.secs()),
+    })
+}
+
+/// Spaces calls evenly so the run stays under Cognito's per-second quotas (UserList: 30 RPS).
+#[derive(Debug)]
+struct Pacer {
+    interval: Option<Duration>,
+    next: Mutex<Instant>,
+}
+
+impl Pacer {
+    fn new(per_second: u32) -> Self {
+        let interval = (per_second > 0).then(|| Duration::from_secs(1) / per_second);
+        Self {
+            interval,
+            next: Mutex::new(Instant::now()),
+        }
+    }
+
+    async fn wait(&self) {
+        let Some(interval) = self.interval else { return };
+        let slot = {
+            let mut next = self.next.lock().await;
+            let slot = (*next).max(Instant::now());
+            *next = slot + interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+}

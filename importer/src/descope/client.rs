@@ -1,0 +1,332 @@
+//! A small Descope management API client that survives throttling and faults.
+//!
+//! - 429: waits `Retry-After` (Descope sends seconds), and every other request of the run waits
+//!   with it, so a throttled project is not hammered by the other workers.
+//! - 5xx, dropped connections, timeouts: retried with exponential backoff and jitter.
+//! - Other 4xx: returned at once; retrying would not change the answer.
+//!
+//! Retrying a write is safe here because the importer never trusts a write's response alone: users
+//! that "fail" as already existing are read back and compared (see `migrate`).
+
+use std::{
+    sync::{
+        Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use rand::Rng as _;
+use reqwest::{Method, StatusCode};
+use serde::{Serialize, de::DeserializeOwned};
+use tokio::time::Instant;
+
+use super::wire::ErrorBody;
+
+/// How hard to retry.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts for 5xx and transport failures (first try included).
+    pub max_attempts: u32,
+    /// Rate-limit waits tolerated for one call before giving up.
+    pub max_rate_limit_waits: u32,
+    /// First backoff delay; doubles per attempt.
+    pub base_delay: Duration,
+    /// Longest backoff delay, and the wait used when a 429 carries no `Retry-After`.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 8,
+            max_rate_limit_waits: 30,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Why a call failed for good.
+#[derive(Debug, thiserror::Error)]
+pub enum DescopeError {
+    /// The project ID and management key were refused.
+    #[error(
+        "Descope refused the credentials (HTTP {status}): check DESCOPE_PROJECT_ID / --descope-project-id and DESCOPE_MANAGEMENT_KEY / --descope-management-key"
+    )]
+    Unauthorized {
+        /// 401 or 403.
+        status: u16,
+    },
+    /// Descope answered with an error that retrying cannot fix.
+    #[error("Descope answered HTTP {status} {code} on {path}: {message}")]
+    Api {
+        /// The path called.
+        path: String,
+        /// HTTP status.
+        status: u16,
+        /// Descope's `errorCode`.
+        code: String,
+        /// Descope's description and message.
+        message: String,
+    },
+    /// Retries ran out.
+    #[error("gave up on {path} after {attempts} attempts: {last}")]
+    Exhausted {
+        /// The path called.
+        path: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure.
+        last: String,
+    },
+    /// A 2xx answer whose body is not what the API documents.
+    #[error("unexpected answer from {path}: {detail}")]
+    BadResponse {
+        /// The path called.
+        path: String,
+        /// What did not parse.
+        detail: String,
+    },
+}
+
+/// Counters for the summary and the benchmark.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct CallStats {
+    /// Logical calls (a retried call counts once).
+    pub calls: u64,
+    /// HTTP requests sent (retries included).
+    pub requests: u64,
+    /// 429 answers received.
+    pub rate_limited: u64,
+    /// Retries after 5xx or transport failures.
+    pub retried: u64,
+}
+
+/// The client. Holds the management key; never prints it (see the `Debug` impl).
+pub struct DescopeClient {
+    http: reqwest::Client,
+    base_url: String,
+    authorization: String,
+    policy: RetryPolicy,
+    /// No request leaves before this instant (set by a 429's `Retry-After`).
+    paused_until: Mutex<Option<Instant>>,
+    calls: AtomicU64,
+    requests: AtomicU64,
+    rate_limited: AtomicU64,
+    retried: AtomicU64,
+}
+
+impl std::fmt::Debug for DescopeClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DescopeClient")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DescopeClient {
+    /// A client for `project_id` at `base_url` (no trailing slash needed).
+    pub fn new(
+        base_url: &str,
+        project_id: &str,
+        management_key: &str,
+        policy: RetryPolicy,
+    ) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("cognito-to-descope/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            http,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            authorization: format!("Bearer {project_id}:{management_key}"),
+            policy,
+            paused_until: Mutex::new(None),
+            calls: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+            rate_limited: AtomicU64::new(0),
+            retried: AtomicU64::new(0),
+        })
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> CallStats {
+        CallStats {
+            calls: self.calls.load(Ordering::Relaxed),
+            requests: self.requests.load(Ordering::Relaxed),
+            rate_limited: self.rate_limited.load(Ordering::Relaxed),
+            retried: self.retried.load(Ordering::Relaxed),
+        }
+    }
+
+    /// `GET path`.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, DescopeError> {
+        self.call(Method::GET, path, None::<&()>).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, DescopeError> {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    /// `PATCH path` with a JSON body.
+    pub async fn patch<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, DescopeError> {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+
+    async fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, DescopeError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let url = format!("{}{path}", self.base_url);
+        let mut failures = 0u32;
+        let mut rate_limit_waits = 0u32;
+        loop {
+            self.wait_for_pause().await;
+            let mut request = self
+                .http
+                .request(method.clone(), &url)
+                .header(reqwest::header::AUTHORIZATION, &self.authorization);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let failure = match request.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    if status.is_success() {
+                        match response.bytes().await {
+                            Ok(bytes) => return parse(path, &bytes),
+                            // The body broke off: the call may or may not have happened; retry.
+                            Err(e) => format!("reading the answer failed: {e}"),
+                        }
+                    } else if status == StatusCode::TOO_MANY_REQUESTS {
+                        self.rate_limited.fetch_add(1, Ordering::Relaxed);
+                        rate_limit_waits += 1;
+                        if rate_limit_waits > self.policy.max_rate_limit_waits {
+                            return Err(DescopeError::Exhausted {
+                                path: path.to_owned(),
+                                attempts: failures + rate_limit_waits,
+                                last: "still rate limited (HTTP 429)".to_owned(),
+                            });
+                        }
+                        let wait = retry_after(&response).unwrap_or(self.policy.max_delay);
+                        tracing::info!(
+                            path,
+                            wait_ms = wait.as_millis() as u64,
+                            "rate limited by Descope; waiting"
+                        );
+                        self.pause_for(wait);
+                        continue;
+                    } else if status.is_server_error() {
+                        format!("HTTP {status}")
+                    } else {
+                        return Err(api_error(path, status, response).await);
+                    }
+                }
+                Err(e) => error_chain(&e),
+            };
+            failures += 1;
+            if failures >= self.policy.max_attempts {
+                return Err(DescopeError::Exhausted {
+                    path: path.to_owned(),
+                    attempts: failures,
+                    last: failure,
+                });
+            }
+            self.retried.fetch_add(1, Ordering::Relaxed);
+            let delay = self.backoff(failures);
+            tracing::warn!(path, %failure, retry_in_ms = delay.as_millis() as u64, "Descope call failed; retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    fn backoff(&self, failures: u32) -> Duration {
+        let exponential = self
+            .policy
+            .base_delay
+            .saturating_mul(1 << failures.saturating_sub(1).min(16));
+        let capped = exponential.min(self.policy.max_delay);
+        // Full jitter in the upper half keeps concurrent workers from retrying in lockstep.
+        let half = capped / 2;
+        half + half.mul_f64(rand::rng().random::<f64>())
+    }
+
+    fn pause_for(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        if paused.is_none_or(|current| current < until) {
+            *paused = Some(until);
+        }
+    }
+
+    async fn wait_for_pause(&self) {
+        let until = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(until) = until
+            && until > Instant::now()
+        {
+            tokio::time::sleep_until(until).await;
+        }
+    }
+}
+
+fn parse<T: DeserializeOwned>(path: &str, bytes: &[u8]) -> Result<T, DescopeError> {
+    // Some calls answer 200 with an empty body.
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    serde_json::from_slice(bytes).map_err(|e| DescopeError::BadResponse {
+        path: path.to_owned(),
+        detail: e.to_string(),
+    })
+}
+
+async fn api_error(path: &str, status: StatusCode, response: reqwest::Response) -> DescopeError {
+    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+        return DescopeError::Unauthorized {
+            status: status.as_u16(),
+        };
+    }
+    let body = response.bytes().await.unwrap_or_default();
+    let error: ErrorBody = serde_json::from_slice(&body).unwrap_or_default();
+    let message = [error.error_description, error.error_message]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ");
+    DescopeError::Api {
+        path: path.to_owned(),
+        status: status.as_u16(),
+        code: error.error_code,
+        message: if message.is_empty() {
+            String::from_utf8_lossy(&body).chars().take(200).collect()
+        } else {
+            message
+        },
+    }
+}
+
+/// `Retry-After` in seconds (Descope's form); HTTP dates are not used by Descope.
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    let value = response.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    let seconds: f64 = value.trim().parse().ok()?;
+    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(3600.0)))
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

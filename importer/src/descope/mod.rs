@@ -1,0 +1,124 @@
+//! The Descope side: the management API calls the importer makes, on top of a retrying client.
+
+mod client;
+pub mod wire;
+
+pub use client::{CallStats, DescopeClient, DescopeError, RetryPolicy};
+use serde_json::{Value, json};
+use wire::{
+    AttributeDefinition, AttributeList, BatchResult, CreateBatch, Role, RoleList, SearchResult, Tenant, TenantList,
+    User, UserBody,
+};
+
+use crate::model::AttributeDef;
+
+/// Management API operations, named for what the importer does with them.
+#[derive(Debug)]
+pub struct Descope {
+    client: DescopeClient,
+}
+
+impl Descope {
+    /// Wraps a client.
+    pub fn new(client: DescopeClient) -> Self {
+        Self { client }
+    }
+
+    /// Call counters.
+    pub fn stats(&self) -> CallStats {
+        self.client.stats()
+    }
+
+    /// Every custom attribute definition of the project.
+    pub async fn attribute_definitions(&self) -> Result<Vec<AttributeDefinition>, DescopeError> {
+        Ok(self
+            .client
+            .get::<AttributeList>("/v1/mgmt/user/customattributes")
+            .await?
+            .data)
+    }
+
+    /// Creates definitions (one call for all).
+    pub async fn create_attribute_definitions(&self, defs: &[AttributeDef]) -> Result<(), DescopeError> {
+        let body = json!({ "attributes": defs.iter().map(wire::attribute_body).collect::<Vec<_>>() });
+        self.client
+            .post::<_, Value>("/v1/mgmt/user/customattribute/create", &body)
+            .await?;
+        Ok(())
+    }
+
+    /// Every role of the project, tenant roles included.
+    pub async fn roles(&self) -> Result<Vec<Role>, DescopeError> {
+        Ok(self.client.get::<RoleList>("/v1/mgmt/role/all").await?.roles)
+    }
+
+    /// Creates roles in one call (Descope applies a role batch atomically).
+    pub async fn create_roles(&self, roles: &[Role]) -> Result<(), DescopeError> {
+        self.client
+            .post::<_, Value>("/v1/mgmt/role/create/batch", &json!({ "roles": roles }))
+            .await?;
+        Ok(())
+    }
+
+    /// Every tenant of the project.
+    pub async fn tenants(&self) -> Result<Vec<Tenant>, DescopeError> {
+        Ok(self.client.get::<TenantList>("/v1/mgmt/tenant/all").await?.tenants)
+    }
+
+    /// Creates a tenant with this ID and name.
+    pub async fn create_tenant(&self, id: &str, name: &str) -> Result<(), DescopeError> {
+        let body = json!({ "id": id, "name": name, "selfProvisioningDomains": [] });
+        self.client.post::<_, Value>("/v1/mgmt/tenant/create", &body).await?;
+        Ok(())
+    }
+
+    /// Creates users in one call, never inviting them.
+    pub async fn create_users(&self, users: &[UserBody]) -> Result<BatchResult, DescopeError> {
+        let body = CreateBatch {
+            users,
+            invite: false,
+            send_mail: false,
+            send_sms: false,
+        };
+        self.client.post("/v1/mgmt/user/create/batch", &body).await
+    }
+
+    /// Patches users in one call (only the fields each body carries).
+    pub async fn patch_users(&self, users: &[UserBody]) -> Result<BatchResult, DescopeError> {
+        self.client
+            .patch("/v1/mgmt/user/patch/batch", &json!({ "users": users }))
+            .await
+    }
+
+    /// Sets a user's status (`enabled` / `disabled`).
+    pub async fn set_status(&self, login_id: &str, status: &str) -> Result<(), DescopeError> {
+        let body = json!({ "loginId": login_id, "status": status });
+        self.client
+            .post::<_, Value>("/v1/mgmt/user/update/status", &body)
+            .await?;
+        Ok(())
+    }
+
+    /// The users holding any of `login_ids`, page by page until all are read.
+    pub async fn users_by_login_ids(&self, login_ids: &[String]) -> Result<Vec<User>, DescopeError> {
+        let mut found = Vec::new();
+        if login_ids.is_empty() {
+            return Ok(found);
+        }
+        let limit = login_ids.len().clamp(1, 100);
+        for page in 0.. {
+            let body = json!({ "loginIds": login_ids, "limit": limit, "page": page, "withTestUser": true });
+            let result: SearchResult = self.client.post("/v2/mgmt/user/search", &body).await?;
+            let got = result.users.len();
+            found.extend(result.users);
+            let total = result
+                .total
+                .map_or(usize::MAX, |t| usize::try_from(t).unwrap_or(usize::MAX));
+            // More login IDs than users can never match; stop on a short page or when all are read.
+            if got < limit || found.len() >= total || found.len() >= login_ids.len() {
+                break;
+            }
+        }
+        Ok(found)
+    }
+}

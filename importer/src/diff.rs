@@ -1,0 +1,328 @@
+//! Does a Descope user match what Cognito says it should be? Used by the live run (to decide
+//! whether an existing user needs a patch) and by `verify` (to report mismatches): one definition
+//! of "migrated correctly".
+//!
+//! The comparison is one-sided where Descope may legitimately hold more than Cognito: extra roles,
+//! extra tenants and extra custom attributes granted after the migration are not mismatches, and
+//! `freshlyMigrated` only has to be present (flows set it to false after a first sign-in).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{
+    descope::wire::{User, UserBody, UserTenant},
+    mapping::FRESHLY_MIGRATED,
+    model::{DesiredUser, Status},
+};
+
+/// One field that differs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mismatch {
+    /// The Descope field (`email`, `status`, `customAttributes.plan`, `roles`...).
+    pub field: String,
+    /// What Cognito implies.
+    pub expected: String,
+    /// What Descope holds.
+    pub actual: String,
+}
+
+fn show<T: std::fmt::Debug>(value: &T) -> String {
+    format!("{value:?}")
+}
+
+/// Every way `actual` falls short of `desired`.
+pub fn compare(desired: &DesiredUser, actual: &User) -> Vec<Mismatch> {
+    let mut out = Vec::new();
+    let mut check = |field: &str, expected: &Option<String>, got: &Option<String>| {
+        if let Some(expected) = expected
+            && got.as_deref() != Some(expected.as_str())
+        {
+            out.push(Mismatch {
+                field: field.to_owned(),
+                expected: show(expected),
+                actual: show(got),
+            });
+        }
+    };
+    if desired.owns_profile {
+        check("email", &desired.email, &actual.email);
+        check("phone", &desired.phone, &actual.phone);
+        check("name", &desired.display_name, &actual.name);
+        check("givenName", &desired.given_name, &actual.given_name);
+        check("middleName", &desired.middle_name, &actual.middle_name);
+        check("familyName", &desired.family_name, &actual.family_name);
+        check("picture", &desired.picture, &actual.picture);
+        for (field, expected, got) in [
+            ("verifiedEmail", desired.verified_email, actual.verified_email),
+            ("verifiedPhone", desired.verified_phone, actual.verified_phone),
+        ] {
+            if let Some(expected) = expected
+                && got.unwrap_or(false) != expected
+            {
+                out.push(Mismatch {
+                    field: field.to_owned(),
+                    expected: show(&expected),
+                    actual: show(&got),
+                });
+            }
+        }
+        if actual.status != desired.status.as_str() {
+            out.push(Mismatch {
+                field: "status".to_owned(),
+                expected: desired.status.as_str().to_owned(),
+                actual: actual.status.clone(),
+            });
+        }
+        for id in &desired.additional_login_ids {
+            if !actual.login_ids.contains(id) {
+                out.push(Mismatch {
+                    field: "loginIds".to_owned(),
+                    expected: show(id),
+                    actual: show(&actual.login_ids),
+                });
+            }
+        }
+        for (name, expected) in &desired.custom_attributes {
+            let got = actual.custom_attributes.get(name);
+            let ok = if name == FRESHLY_MIGRATED {
+                got.is_some_and(Value::is_boolean)
+            } else {
+                got.is_some_and(|g| same_value(g, expected))
+            };
+            if !ok {
+                out.push(Mismatch {
+                    field: format!("customAttributes.{name}"),
+                    expected: expected.to_string(),
+                    actual: got.map_or_else(|| "absent".to_owned(), Value::to_string),
+                });
+            }
+        }
+    }
+    let missing_roles: Vec<&String> = desired
+        .roles
+        .iter()
+        .filter(|r| !actual.role_names.contains(r))
+        .collect();
+    if !missing_roles.is_empty() {
+        out.push(Mismatch {
+            field: "roles".to_owned(),
+            expected: show(&desired.roles),
+            actual: show(&actual.role_names),
+        });
+    }
+    if let Some((tenant, roles)) = &desired.tenant {
+        match actual.user_tenants.iter().find(|t| &t.tenant_id == tenant) {
+            None => out.push(Mismatch {
+                field: format!("tenants.{tenant}"),
+                expected: show(roles),
+                actual: "not a member".to_owned(),
+            }),
+            Some(t) if roles.iter().any(|r| !t.role_names.contains(r)) => out.push(Mismatch {
+                field: format!("tenants.{tenant}.roles"),
+                expected: show(roles),
+                actual: show(&t.role_names),
+            }),
+            Some(_) => {}
+        }
+    }
+    out
+}
+
+/// JSON equality, with numbers compared by value (`12` equals `12.0`).
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
+/// The patch that makes `actual` match `desired`, keeping what Descope holds beyond Cognito (other
+/// roles, tenants and attributes). `None` when only the status differs or nothing does.
+pub fn patch(desired: &DesiredUser, actual: &User, mismatches: &[Mismatch]) -> Option<UserBody> {
+    let needs = |prefix: &str| mismatches.iter().any(|m| m.field.starts_with(prefix));
+    let mut body = UserBody::patch(&desired.login_id);
+    let mut any = false;
+    macro_rules! field {
+        ($name:literal, $target:ident, $source:expr) => {
+            if needs($name) {
+                body.$target = $source.clone();
+                any = true;
+            }
+        };
+    }
+    field!("email", email, desired.email);
+    field!("phone", phone, desired.phone);
+    field!("name", display_name, desired.display_name);
+    field!("givenName", given_name, desired.given_name);
+    field!("middleName", middle_name, desired.middle_name);
+    field!("familyName", family_name, desired.family_name);
+    field!("picture", picture, desired.picture);
+    field!("verifiedEmail", verified_email, desired.verified_email);
+    field!("verifiedPhone", verified_phone, desired.verified_phone);
+    if needs("loginIds") {
+        let mut ids: Vec<String> = actual.login_ids.iter().skip(1).cloned().collect();
+        ids.extend(
+            desired
+                .additional_login_ids
+                .iter()
+                .filter(|id| !actual.login_ids.contains(id))
+                .cloned(),
+        );
+        body.additional_login_ids = ids;
+        any = true;
+    }
+    if needs("customAttributes.") {
+        // Send the whole map so the result is right whether patch merges or replaces attributes.
+        let mut merged: BTreeMap<String, Value> = actual.custom_attributes.clone();
+        for (name, value) in &desired.custom_attributes {
+            if name == FRESHLY_MIGRATED && merged.get(name).is_some_and(Value::is_boolean) {
+                continue;
+            }
+            merged.insert(name.clone(), value.clone());
+        }
+        body.custom_attributes = Some(merged);
+        any = true;
+    }
+    if needs("roles") {
+        let mut roles = actual.role_names.clone();
+        roles.extend(desired.roles.iter().filter(|r| !actual.role_names.contains(r)).cloned());
+        body.role_names = Some(roles);
+        any = true;
+    }
+    if let Some((tenant, roles)) = &desired.tenant
+        && needs(&format!("tenants.{tenant}"))
+    {
+        let mut tenants = actual.user_tenants.clone();
+        match tenants.iter_mut().find(|t| &t.tenant_id == tenant) {
+            Some(t) => {
+                let missing: Vec<String> = roles.iter().filter(|r| !t.role_names.contains(r)).cloned().collect();
+                t.role_names.extend(missing);
+            }
+            None => tenants.push(UserTenant {
+                tenant_id: tenant.clone(),
+                role_names: roles.clone(),
+            }),
+        }
+        body.user_tenants = Some(tenants);
+        any = true;
+    }
+    any.then_some(body)
+}
+
+/// The status to set, when it differs.
+pub fn status_change(desired: &DesiredUser, mismatches: &[Mismatch]) -> Option<Status> {
+    mismatches.iter().any(|m| m.field == "status").then_some(desired.status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn desired() -> DesiredUser {
+        DesiredUser {
+            pool: 0,
+            cognito_username: "u1".into(),
+            login_id: "a@x.io".into(),
+            additional_login_ids: vec![],
+            email: Some("a@x.io".into()),
+            verified_email: Some(true),
+            phone: None,
+            verified_phone: None,
+            display_name: Some("Ana".into()),
+            given_name: None,
+            middle_name: None,
+            family_name: None,
+            picture: None,
+            status: Status::Disabled,
+            roles: vec!["admins".into()],
+            tenant: None,
+            custom_attributes: [
+                ("freshlyMigrated".to_owned(), json!(true)),
+                ("seats".to_owned(), json!(12)),
+            ]
+            .into(),
+            owns_profile: true,
+        }
+    }
+
+    fn actual() -> User {
+        User {
+            login_ids: vec!["a@x.io".into()],
+            email: Some("a@x.io".into()),
+            name: Some("Ana".into()),
+            verified_email: Some(true),
+            status: "disabled".into(),
+            role_names: vec!["admins".into(), "granted-later".into()],
+            custom_attributes: [
+                ("freshlyMigrated".to_owned(), json!(false)),
+                ("seats".to_owned(), json!(12.0)),
+                ("addedInDescope".to_owned(), json!("x")),
+            ]
+            .into(),
+            ..User::default()
+        }
+    }
+
+    #[test]
+    fn a_migrated_user_that_lived_on_matches() {
+        assert_eq!(compare(&desired(), &actual()), vec![]);
+    }
+
+    #[test]
+    fn differences_are_named_and_patched_without_losing_descope_extras() {
+        let mut a = actual();
+        a.name = Some("Old".into());
+        a.status = "enabled".into();
+        a.role_names = vec!["granted-later".into()];
+        a.custom_attributes.remove("seats");
+        let d = desired();
+        let m = compare(&d, &a);
+        let fields: Vec<_> = m.iter().map(|m| m.field.as_str()).collect();
+        assert_eq!(fields, vec!["name", "status", "customAttributes.seats", "roles"]);
+        let p = patch(&d, &a, &m).unwrap();
+        assert_eq!(p.display_name.as_deref(), Some("Ana"));
+        assert_eq!(
+            p.role_names,
+            Some(vec!["granted-later".to_owned(), "admins".to_owned()])
+        );
+        let attrs = p.custom_attributes.unwrap();
+        assert_eq!(attrs["freshlyMigrated"], json!(false), "a flow's false is not reset");
+        assert_eq!(attrs["addedInDescope"], json!("x"));
+        assert_eq!(attrs["seats"], json!(12));
+        assert_eq!(status_change(&d, &m), Some(Status::Disabled));
+    }
+
+    #[test]
+    fn tenant_pools_only_add_their_own_tenant() {
+        let mut d = desired();
+        d.roles.clear();
+        d.tenant = Some(("acme".into(), vec!["editor".into()]));
+        d.owns_profile = false;
+        let mut a = actual();
+        a.name = Some("Whatever another pool set".into());
+        a.user_tenants = vec![UserTenant {
+            tenant_id: "other".into(),
+            role_names: vec!["x".into()],
+        }];
+        let m = compare(&d, &a);
+        assert_eq!(m.len(), 1, "{m:?}");
+        let p = patch(&d, &a, &m).unwrap();
+        assert_eq!(
+            p.user_tenants.unwrap(),
+            vec![
+                UserTenant {
+                    tenant_id: "other".into(),
+                    role_names: vec!["x".into()]
+                },
+                UserTenant {
+                    tenant_id: "acme".into(),
+                    role_names: vec!["editor".into()]
+                },
+            ]
+        );
+        assert!(p.display_name.is_none());
+    }
+}

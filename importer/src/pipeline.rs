@@ -1,0 +1,199 @@
+//! Cognito pages → mapped users → batches → concurrent batch handlers, pool by pool.
+//!
+//! Memory stays bounded: one pool's memberships (username → groups), the login IDs seen so far
+//! (to catch duplicates), and at most `concurrency` batches in flight plus one being filled.
+//! Pools are processed one after the other, and a pool's batches are all finished before the next
+//! pool starts, so two pools never write the same person at the same time.
+
+use std::{
+    collections::HashMap,
+    future::Future,
+    sync::{Arc, Mutex},
+};
+
+use anyhow::Result;
+use tokio::sync::mpsc;
+
+use crate::{
+    cognito::{Cognito, PoolInfo},
+    mapping::{MappingRules, map_user},
+    model::{DesiredUser, Group, PoolTarget, Problem},
+};
+
+/// What is known about the pools before any user is read.
+#[derive(Debug, Clone)]
+pub struct Pools {
+    /// The pools, in command-line order (the first one a person appears in owns their profile).
+    pub targets: Vec<PoolTarget>,
+    /// DescribeUserPool results, same order.
+    pub infos: Vec<PoolInfo>,
+    /// Groups, same order.
+    pub groups: Vec<Vec<Group>>,
+}
+
+impl Pools {
+    /// Reads schema and groups of every pool.
+    pub async fn read(cognito: &Cognito, targets: &[PoolTarget]) -> Result<Self> {
+        let mut infos = Vec::new();
+        let mut groups = Vec::new();
+        for target in targets {
+            infos.push(cognito.pool_info(&target.pool_id).await?);
+            groups.push(cognito.groups(&target.pool_id).await?);
+        }
+        Ok(Self {
+            targets: targets.to_vec(),
+            infos,
+            groups,
+        })
+    }
+
+    /// Declared custom attribute types across all pools. A name declared with two types in two
+    /// pools is an error: one Descope attribute cannot hold both.
+    pub fn custom_types(&self) -> Result<HashMap<String, crate::model::AttrType>> {
+        let mut all = HashMap::new();
+        for (info, target) in self.infos.iter().zip(&self.targets) {
+            for (name, kind) in &info.custom_types {
+                if let Some(previous) = all.insert(name.clone(), *kind)
+                    && previous != *kind
+                {
+                    anyhow::bail!(
+                        "custom attribute {name} is {previous:?} in one pool and {kind:?} in {}; align the pools' schemas first",
+                        target.pool_id
+                    );
+                }
+            }
+        }
+        Ok(all)
+    }
+
+    /// Cognito's estimate of the users in all pools (for progress).
+    pub fn estimated_users(&self) -> u64 {
+        self.infos.iter().map(|i| i.estimated_users).sum()
+    }
+}
+
+/// A user that could not be mapped, with the reasons.
+#[derive(Debug, Clone)]
+pub struct Unmappable {
+    /// The pool's index.
+    pub pool: usize,
+    /// The Cognito username.
+    pub username: String,
+    /// The login ID it would have had, when known.
+    pub login_id: Option<String>,
+    /// Why.
+    pub problems: Vec<Problem>,
+}
+
+/// Tuning of the stream.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamSettings {
+    /// Users per batch.
+    pub batch_size: usize,
+    /// Batches in flight.
+    pub concurrency: usize,
+}
+
+/// Streams every pool's users through `handle` in batches. `unmappable` receives each user that
+/// cannot be migrated. Returns after every batch has been handled.
+pub async fn run<H, Fut>(
+    cognito: &Cognito,
+    pools: &Pools,
+    rules: &MappingRules,
+    settings: StreamSettings,
+    mut unmappable: impl FnMut(Unmappable),
+    handle: H,
+) -> Result<()>
+where
+    H: Fn(Vec<DesiredUser>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    // login ID → (pool, username) of the first Cognito user that claimed it.
+    let mut seen: HashMap<String, (usize, String)> = HashMap::new();
+    for (pool, target) in pools.targets.iter().enumerate() {
+        let members = cognito.memberships(&target.pool_id, &pools.groups[pool]).await?;
+        let (sender, receiver) = mpsc::channel::<Vec<DesiredUser>>(settings.concurrency.max(1));
+        let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
+        let workers: Vec<_> = (0..settings.concurrency.max(1))
+            .map(|_| {
+                let receiver = Arc::clone(&receiver);
+                let handle = handle.clone();
+                tokio::spawn(async move {
+                    loop {
+                        let batch = receiver.lock().await.recv().await;
+                        let Some(batch) = batch else { break };
+                        handle(batch).await;
+                    }
+                })
+            })
+            .collect();
+
+        let mut batch = Vec::with_capacity(settings.batch_size);
+        let mut token = None;
+        let read = async {
+            loop {
+                let page = cognito.users_page(&target.pool_id, token.take()).await?;
+                for user in &page.users {
+                    let groups = members.get(&user.username).map(Vec::as_slice).unwrap_or_default();
+                    match map_user(user, groups, pool, target.tenant.as_deref(), rules) {
+                        Err(problems) => unmappable(Unmappable {
+                            pool,
+                            username: user.username.clone(),
+                            login_id: None,
+                            problems,
+                        }),
+                        Ok(mut desired) => {
+                            match seen.get(&desired.login_id) {
+                                Some((first_pool, other)) if *first_pool == pool => {
+                                    unmappable(Unmappable {
+                                        pool,
+                                        username: user.username.clone(),
+                                        login_id: Some(desired.login_id.clone()),
+                                        problems: vec![Problem::DuplicateLoginId {
+                                            login_id: desired.login_id.clone(),
+                                            other_username: other.clone(),
+                                        }],
+                                    });
+                                    continue;
+                                }
+                                // The same person in an earlier pool: this pool adds its tenant.
+                                Some(_) => desired.owns_profile = false,
+                                None => {
+                                    seen.insert(desired.login_id.clone(), (pool, user.username.clone()));
+                                }
+                            }
+                            batch.push(desired);
+                            if batch.len() >= settings.batch_size {
+                                let full = std::mem::replace(&mut batch, Vec::with_capacity(settings.batch_size));
+                                if sender.send(full).await.is_err() {
+                                    anyhow::bail!("batch workers stopped unexpectedly");
+                                }
+                            }
+                        }
+                    }
+                }
+                token = page.next;
+                if token.is_none() {
+                    break;
+                }
+            }
+            if !batch.is_empty() && sender.send(std::mem::take(&mut batch)).await.is_err() {
+                anyhow::bail!("batch workers stopped unexpectedly");
+            }
+            Ok(())
+        };
+        let outcome: Result<()> = read.await;
+        drop(sender);
+        // Finish what is in flight even when reading failed, so every sent user gets an outcome.
+        for worker in workers {
+            worker
+                .await
+                .map_err(|e| anyhow::anyhow!("a batch worker crashed: {e}"))?;
+        }
+        outcome?;
+    }
+    Ok(())
+}
+
+/// A shared, lockable value for handlers (the reporter).
+pub type Shared<T> = Arc<Mutex<T>>;

@@ -1,0 +1,319 @@
+//! Outcomes per user: counted, shown (progress bar or plain lines, `-v` listing), logged, and
+//! written to the machine-readable JSON report as they happen.
+
+use std::{
+    collections::BTreeMap,
+    fs::File,
+    io::{BufWriter, Write as _},
+    path::{Path, PathBuf},
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context as _, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::{diff::Mismatch, model::Problem};
+
+/// What happened to one Cognito user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Outcome {
+    /// Created in Descope by this run.
+    Created,
+    /// Existed and was patched to match Cognito.
+    Updated,
+    /// Existed and already matched.
+    Unchanged,
+    /// Existed, differs, and the conflict policy is `skip`.
+    Skipped,
+    /// Could not be written (after retries), or the policy is `fail`.
+    Failed,
+    /// Cannot be migrated as it is in Cognito (no login ID, duplicate, bad value).
+    Unmigratable,
+    /// Dry run: would be created.
+    WouldCreate,
+    /// Dry run: would be patched.
+    WouldUpdate,
+    /// Dry run: would be skipped.
+    WouldSkip,
+    /// Dry run: would fail (policy `fail`).
+    WouldFail,
+    /// `verify`: the Descope user matches Cognito.
+    Verified,
+    /// `verify`: the Descope user differs from Cognito.
+    Mismatch,
+    /// `verify`: no Descope user holds the login ID.
+    Missing,
+}
+
+impl Outcome {
+    /// Short label for lists and the summary.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Unchanged => "already up to date",
+            Self::Skipped => "skipped (exists, differs)",
+            Self::Failed => "failed",
+            Self::Unmigratable => "cannot be migrated",
+            Self::WouldCreate => "would create",
+            Self::WouldUpdate => "would update",
+            Self::WouldSkip => "would skip (exists, differs)",
+            Self::WouldFail => "would fail (exists, differs)",
+            Self::Verified => "matches",
+            Self::Mismatch => "differs",
+            Self::Missing => "missing in Descope",
+        }
+    }
+
+    /// Whether this outcome makes the run unsuccessful.
+    pub fn is_failure(&self) -> bool {
+        matches!(
+            self,
+            Self::Failed | Self::Unmigratable | Self::WouldFail | Self::Mismatch | Self::Missing
+        )
+    }
+}
+
+/// One user's line in the report.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserOutcome {
+    /// The Cognito pool.
+    pub pool: String,
+    /// The Cognito username.
+    pub username: String,
+    /// The Descope login ID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_id: Option<String>,
+    /// What happened.
+    pub outcome: Outcome,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Problems that prevent migration.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<Problem>,
+    /// Fields that differed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mismatches: Vec<Mismatch>,
+}
+
+/// Where outcomes go. Built once per run; handlers share it behind a mutex.
+pub struct Reporter {
+    counts: BTreeMap<&'static str, u64>,
+    outcomes: BTreeMap<String, u64>,
+    problem_kinds: BTreeMap<String, u64>,
+    failures: Vec<UserOutcome>,
+    listed: Vec<UserOutcome>,
+    verbose: u8,
+    progress: Option<ProgressBar>,
+    plain_every: u64,
+    seen: u64,
+    started: Instant,
+    report: Option<JsonReport>,
+}
+
+impl Reporter {
+    /// A reporter; `expected` sizes the progress bar, `terminal` chooses a bar or plain lines.
+    pub fn new(verbose: u8, expected: u64, terminal: bool, report: Option<JsonReport>) -> Self {
+        let progress = terminal.then(|| {
+            let bar = ProgressBar::new(expected.max(1));
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} users ({per_sec}) {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        Self {
+            counts: BTreeMap::new(),
+            outcomes: BTreeMap::new(),
+            problem_kinds: BTreeMap::new(),
+            failures: Vec::new(),
+            listed: Vec::new(),
+            verbose,
+            progress,
+            plain_every: 1000,
+            seen: 0,
+            started: Instant::now(),
+            report,
+        }
+    }
+
+    /// Records one user.
+    pub fn record(&mut self, outcome: UserOutcome) {
+        *self.counts.entry(outcome.outcome.label()).or_default() += 1;
+        *self.outcomes.entry(format!("{:?}", outcome.outcome)).or_default() += 1;
+        for problem in &outcome.problems {
+            let kind = match problem {
+                Problem::NoLoginId => "no usable login ID".to_owned(),
+                Problem::DuplicateLoginId { .. } => "login ID shared with another Cognito user".to_owned(),
+                Problem::InvalidValue {
+                    attribute, expected, ..
+                } => format!("{attribute} is not a valid {expected}"),
+            };
+            *self.problem_kinds.entry(kind).or_default() += 1;
+        }
+        let line = describe(&outcome);
+        if outcome.outcome.is_failure() {
+            tracing::warn!("{line}");
+        } else {
+            tracing::info!("{line}");
+        }
+        if let Some(report) = &mut self.report
+            && let Err(e) = report.user(&outcome)
+        {
+            tracing::error!("writing the JSON report failed: {e}");
+            self.report = None;
+        }
+        self.seen += 1;
+        match &self.progress {
+            Some(bar) => bar.inc(1),
+            None if self.seen.is_multiple_of(self.plain_every) => {
+                eprintln!("progress: {} users processed ({:.0}/s)", self.seen, self.rate());
+            }
+            None => {}
+        }
+        if outcome.outcome.is_failure() {
+            self.failures.push(outcome);
+        } else if self.verbose > 0 {
+            self.listed.push(outcome);
+        }
+    }
+
+    fn rate(&self) -> f64 {
+        self.seen as f64 / self.started.elapsed().as_secs_f64().max(1e-3)
+    }
+
+    /// Users recorded so far.
+    pub fn total(&self) -> u64 {
+        self.seen
+    }
+
+    /// Users whose outcome is a failure.
+    pub fn failure_count(&self) -> usize {
+        self.failures.len()
+    }
+
+    /// Count of one outcome.
+    pub fn count(&self, outcome: &Outcome) -> u64 {
+        self.counts.get(outcome.label()).copied().unwrap_or(0)
+    }
+
+    /// Ends the progress display and returns the summary lines, the listing (with `-v`) and the
+    /// failures, ready to print.
+    pub fn finish(&mut self, extra: Value) -> Result<String> {
+        if let Some(bar) = self.progress.take() {
+            bar.finish_and_clear();
+        }
+        let elapsed = self.started.elapsed();
+        let mut out = String::new();
+        if self.verbose > 0 && !self.listed.is_empty() {
+            out.push_str("Users:\n");
+            for user in &self.listed {
+                out.push_str(&format!("  {}\n", describe(user)));
+            }
+        }
+        out.push_str(&format!("Users: {} in {}\n", self.seen, human(elapsed)));
+        for (label, count) in &self.counts {
+            out.push_str(&format!("  {label}: {count}\n"));
+        }
+        if !self.problem_kinds.is_empty() {
+            out.push_str("Problems (users that cannot be migrated as they are in Cognito):\n");
+            for (kind, count) in &self.problem_kinds {
+                out.push_str(&format!("  {kind}: {count}\n"));
+            }
+        }
+        if !self.failures.is_empty() {
+            out.push_str(&format!("Not migrated ({}):\n", self.failures.len()));
+            for user in &self.failures {
+                out.push_str(&format!("  {}\n", describe(user)));
+            }
+        }
+        if let Some(report) = self.report.take() {
+            let summary = json!({
+                "users": self.seen,
+                "outcomes": self.outcomes,
+                "problems": self.problem_kinds,
+                "seconds": elapsed.as_secs_f64(),
+                "extra": extra,
+            });
+            let path = report.finish(&summary)?;
+            out.push_str(&format!("JSON report: {}\n", path.display()));
+        }
+        Ok(out)
+    }
+}
+
+fn describe(user: &UserOutcome) -> String {
+    let mut line = format!("{:<24} {}", user.outcome.label(), user.username);
+    if let Some(login_id) = &user.login_id
+        && login_id != &user.username
+    {
+        line.push_str(&format!(" ({login_id})"));
+    }
+    if let Some(reason) = &user.reason {
+        line.push_str(&format!(": {reason}"));
+    }
+    for problem in &user.problems {
+        line.push_str(&format!(": {problem}"));
+    }
+    if !user.mismatches.is_empty() {
+        let fields: Vec<String> = user
+            .mismatches
+            .iter()
+            .map(|m| format!("{} expected {} got {}", m.field, m.expected, m.actual))
+            .collect();
+        line.push_str(&format!(": {}", fields.join("; ")));
+    }
+    line
+}
+
+fn human(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
+/// The JSON report, written as users complete so that even a huge run never holds it in memory:
+/// `{"run": {...}, "users": [...], "summary": {...}}`.
+pub struct JsonReport {
+    path: PathBuf,
+    out: BufWriter<File>,
+    first: bool,
+}
+
+impl JsonReport {
+    /// Creates the file and writes the run's header.
+    pub fn create(path: &Path, run: &Value) -> Result<Self> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        }
+        let file = File::create(path).with_context(|| format!("creating the report {}", path.display()))?;
+        let mut out = BufWriter::new(file);
+        write!(out, "{{\"run\":{run},\"users\":[")?;
+        Ok(Self {
+            path: path.to_owned(),
+            out,
+            first: true,
+        })
+    }
+
+    fn user(&mut self, outcome: &UserOutcome) -> Result<()> {
+        if !self.first {
+            self.out.write_all(b",")?;
+        }
+        self.first = false;
+        self.out.write_all(b"\n")?;
+        serde_json::to_writer(&mut self.out, outcome)?;
+        Ok(())
+    }
+
+    fn finish(mut self, summary: &Value) -> Result<PathBuf> {
+        write!(self.out, "\n],\"summary\":{summary}}}\n")?;
+        self.out.flush()?;
+        Ok(self.path)
+    }
+}

@@ -1,0 +1,562 @@
+//! `cognito-to-descope` end to end: the real binary, moto server as Cognito, the Descope emulator
+//! as Descope. Each test reads as one migration story.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod support;
+
+use std::time::Duration;
+
+use aws_sdk_cognitoidentityprovider::types::AttributeDataType as T;
+use descope_emulator::{FaultConfig, FaultTiming, RateLimitConfig};
+use serde_json::{Value, json};
+use support::{Importer, MANAGEMENT_KEY, Moto, Pool, descope, descope_config, users_by_login};
+
+/// A pool with every kind of user the issue names: custom attributes of every type, disabled users,
+/// every status moto can produce, phone-only and username-only users, unicode names, users in many
+/// groups, groups with spaces in their names.
+async fn realistic_pool(moto: &Moto) -> Pool {
+    let custom = [
+        ("plan", T::String),
+        ("seats", T::Number),
+        ("beta", T::Boolean),
+        ("renewal", T::Datetime),
+    ];
+    let mut pool = Pool::create(moto.client().await, "realistic", &custom).await;
+    pool.group("admins", "Full access").await;
+    pool.group("content editors", "Edit content").await;
+    pool.group("viewers", "Read only").await;
+    pool.user(
+        "ana",
+        &[
+            ("email", "ana@example.com"),
+            ("email_verified", "true"),
+            ("phone_number", "+15550100"),
+            ("phone_number_verified", "true"),
+            ("name", "Ana María Pérez"),
+            ("given_name", "Ana"),
+            ("middle_name", "María"),
+            ("family_name", "Pérez"),
+            ("picture", "https://img.example.com/ana.png"),
+            ("locale", "es-AR"),
+            ("custom:plan", "gold"),
+            ("custom:seats", "12"),
+            ("custom:beta", "true"),
+            ("custom:renewal", "1767225600"),
+        ],
+    )
+    .await;
+    pool.confirm("ana").await;
+    for group in ["admins", "content editors", "viewers"] {
+        pool.add_to_group("ana", group).await;
+    }
+    pool.user(
+        "bob",
+        &[
+            ("email", "bob@example.com"),
+            ("email_verified", "true"),
+            ("custom:seats", "1.5"),
+        ],
+    )
+    .await;
+    pool.require_reset("bob").await;
+    pool.add_to_group("bob", "viewers").await;
+    pool.user(
+        "chen",
+        &[
+            ("email", "chen@example.com"),
+            ("name", "陈伟"),
+            ("custom:beta", "false"),
+        ],
+    )
+    .await;
+    pool.disable("chen").await;
+    pool.add_to_group("chen", "content editors").await;
+    pool.user(
+        "phone-only",
+        &[("phone_number", "+15550199"), ("phone_number_verified", "false")],
+    )
+    .await;
+    pool.user("just-a-username", &[]).await;
+    pool.sign_up("dana", &[("email", "dana@example.com"), ("nickname", "D")])
+        .await;
+    pool
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_realistic_pool_is_migrated_verified_and_a_rerun_changes_nothing() {
+    let moto = Moto::start();
+    let pool = realistic_pool(&moto).await;
+    let descope = descope(descope_config()).await;
+    let importer = Importer::new(&moto, &descope, &[&pool.id]);
+
+    let run = importer.run(&["migrate"]).await;
+    assert_eq!(run.code, 0, "{}", run.output());
+    assert_eq!(run.outcome("Created"), 6, "{}", run.output());
+    assert!(!run.output().contains(MANAGEMENT_KEY), "the management key leaked");
+    assert!(
+        !run.log.contains(MANAGEMENT_KEY),
+        "the management key leaked into the log"
+    );
+
+    let dump = descope.emulator.state_dump();
+    let users = users_by_login(&dump);
+    assert_eq!(users.len(), 6);
+    let ana = &users["ana@example.com"];
+    assert_eq!(ana["email"], "ana@example.com");
+    assert_eq!(ana["phone"], "+15550100");
+    assert_eq!(
+        (ana["verifiedEmail"].as_bool(), ana["verifiedPhone"].as_bool()),
+        (Some(true), Some(true))
+    );
+    assert_eq!(ana["name"], "Ana María Pérez");
+    assert_eq!(
+        (ana["givenName"].as_str(), ana["middleName"].as_str()),
+        (Some("Ana"), Some("María"))
+    );
+    assert_eq!(ana["familyName"], "Pérez");
+    assert_eq!(ana["picture"], "https://img.example.com/ana.png");
+    assert_eq!(ana["status"], "enabled");
+    let mut roles: Vec<&str> = ana["roleNames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    roles.sort();
+    assert_eq!(roles, vec!["admins", "content editors", "viewers"]);
+    let attrs = &ana["customAttributes"];
+    assert_eq!(attrs["plan"], "gold");
+    assert_eq!(attrs["seats"], 12);
+    assert_eq!(attrs["beta"], true);
+    assert_eq!(attrs["renewal"], "2026-01-01T00:00:00Z");
+    assert_eq!(attrs["locale"], "es-AR");
+    assert_eq!(attrs["freshlyMigrated"], true);
+    assert_eq!(attrs["cognitoUsername"], "ana");
+    assert_eq!(attrs["cognitoSub"], pool.sub("ana").await);
+    assert_eq!(attrs["cognitoUserStatus"], "CONFIRMED");
+
+    assert_eq!(users["bob@example.com"]["customAttributes"]["seats"], 1.5);
+    assert_eq!(
+        users["bob@example.com"]["customAttributes"]["cognitoUserStatus"],
+        "RESET_REQUIRED"
+    );
+    assert_eq!(
+        users["chen@example.com"]["status"], "disabled",
+        "disabled users stay disabled"
+    );
+    assert_eq!(users["chen@example.com"]["name"], "陈伟");
+    assert_eq!(users["+15550199"]["phone"], "+15550199");
+    assert_eq!(
+        users["just-a-username"]["customAttributes"]["cognitoUserStatus"],
+        "FORCE_CHANGE_PASSWORD"
+    );
+    assert_eq!(
+        users["dana@example.com"]["customAttributes"]["cognitoUserStatus"],
+        "UNCONFIRMED"
+    );
+    assert_eq!(users["dana@example.com"]["customAttributes"]["nickname"], "D");
+
+    let mut role_names: Vec<(String, String)> = dump["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_owned(),
+                r["description"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    role_names.sort();
+    assert_eq!(
+        role_names,
+        vec![
+            ("admins".into(), "Full access".into()),
+            ("content editors".into(), "Edit content".into()),
+            ("viewers".into(), "Read only".into())
+        ]
+    );
+
+    // The report lists every user's outcome.
+    assert_eq!(run.user("ana")["outcome"], "created");
+    assert_eq!(run.report.as_ref().unwrap()["users"].as_array().unwrap().len(), 6);
+
+    // The memberships travelled inside the user batches: no per-user Descope calls.
+    let log = descope.emulator.request_log();
+    let per_user = log
+        .iter()
+        .filter(|r| r.path.contains("/role/add") || r.path == "/v1/mgmt/user/create")
+        .count();
+    assert_eq!(per_user, 0, "{log:?}");
+
+    let verified = importer.run(&["verify"]).await;
+    assert_eq!(verified.code, 0, "{}", verified.output());
+    assert_eq!(verified.outcome("Verified"), 6);
+
+    let again = importer.run(&["migrate"]).await;
+    assert_eq!(again.code, 0, "{}", again.output());
+    assert!(again.stdout.contains("Nothing to do"), "{}", again.output());
+    assert_eq!(again.outcome("Unchanged"), 6);
+    assert_eq!(
+        descope.emulator.state_dump()["users"],
+        dump["users"],
+        "a re-run changes nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_reads_everything_prints_the_plan_and_writes_nothing() {
+    let moto = Moto::start();
+    let pool = realistic_pool(&moto).await;
+    pool.user("dup", &[("email", "ana@example.com")]).await;
+    let descope = descope(descope_config()).await;
+    let importer = Importer::new(&moto, &descope, &[&pool.id]);
+    let before = descope.emulator.state_dump();
+
+    let run = importer.run(&["migrate", "--dry-run", "-v"]).await;
+    assert_eq!(
+        run.code,
+        1,
+        "a user that cannot be migrated makes the dry run fail: {}",
+        run.output()
+    );
+    assert_eq!(descope.emulator.state_dump(), before, "nothing written");
+    let writes: Vec<_> = descope
+        .emulator
+        .request_log()
+        .into_iter()
+        .filter(|r| r.method != "GET" && !r.path.ends_with("/search"))
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
+    assert_eq!(run.outcome("WouldCreate"), 6);
+    for expected in [
+        "Custom attribute definitions to create",
+        "freshlyMigrated (Boolean)",
+        "seats (Number)",
+        "Roles to create: 3",
+        "content editors",
+        "would create",
+        "login ID shared with another Cognito user: 1",
+        "ana@example.com",
+    ] {
+        assert!(
+            run.stdout.contains(expected),
+            "missing {expected:?} in:\n{}",
+            run.output()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_that_cannot_be_migrated_are_reported_one_by_one_and_the_rest_migrate() {
+    let moto = Moto::start();
+    let pool = Pool::create(
+        moto.client().await,
+        "messy",
+        &[("seats", T::Number), ("beta", T::Boolean)],
+    )
+    .await;
+    pool.user("first", &[("email", "same@example.com")]).await;
+    pool.user("second", &[("email", "same@example.com")]).await;
+    pool.user("bad-number", &[("email", "n@example.com"), ("custom:seats", "twelve")])
+        .await;
+    pool.user("bad-bool", &[("email", "b@example.com"), ("custom:beta", "maybe")])
+        .await;
+    pool.user("nobody", &[]).await;
+    pool.user("fine", &[("email", "fine@example.com"), ("custom:seats", "3")])
+        .await;
+    let descope = descope(descope_config()).await;
+    let mut importer = Importer::new(&moto, &descope, &[&pool.id]);
+    importer
+        .extra_env
+        .push(("MIGRATION_LOGIN_ID".into(), "email-or-phone".into()));
+
+    let run = importer.run(&["migrate"]).await;
+    assert_eq!(run.code, 1, "{}", run.output());
+    assert_eq!(run.outcome("Created"), 2);
+    assert_eq!(run.outcome("Unmigratable"), 4);
+    assert_eq!(run.user("second")["problems"][0]["problem"], "duplicateLoginId");
+    assert_eq!(run.user("second")["problems"][0]["otherUsername"], "first");
+    assert_eq!(run.user("bad-number")["problems"][0]["attribute"], "custom:seats");
+    assert_eq!(run.user("bad-bool")["problems"][0]["value"], "maybe");
+    assert_eq!(run.user("nobody")["problems"][0]["problem"], "noLoginId");
+    for name in ["second", "bad-number", "bad-bool", "nobody"] {
+        assert!(run.stdout.contains(name), "{name} is listed: {}", run.output());
+    }
+    let users = users_by_login(&descope.emulator.state_dump());
+    assert_eq!(
+        users.keys().collect::<Vec<_>>(),
+        vec!["fine@example.com", "same@example.com"]
+    );
+    assert_eq!(
+        users["same@example.com"]["customAttributes"]["cognitoUsername"],
+        "first"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_pools_become_tenants_and_one_person_one_user() {
+    let moto = Moto::start();
+    let client = moto.client().await;
+    let eu = Pool::create(client.clone(), "eu", &[]).await;
+    let us = Pool::create(client, "us", &[]).await;
+    eu.group("admins", "EU admins").await;
+    us.group("admins", "US admins").await;
+    us.group("billing", "US billing").await;
+    eu.user("ana-eu", &[("email", "ana@example.com"), ("name", "Ana (EU)")])
+        .await;
+    eu.add_to_group("ana-eu", "admins").await;
+    us.user("ana-us", &[("email", "ana@example.com"), ("name", "Ana (US)")])
+        .await;
+    us.add_to_group("ana-us", "billing").await;
+    us.user("ben", &[("email", "ben@example.com")]).await;
+    us.add_to_group("ben", "admins").await;
+    let descope = descope(descope_config()).await;
+    let eu_spec = format!("{}=tenant-eu", eu.id);
+    let us_spec = format!("{}=tenant-us", us.id);
+    let importer = Importer::new(&moto, &descope, &[&eu_spec, &us_spec]);
+
+    let run = importer.run(&["migrate"]).await;
+    assert_eq!(run.code, 0, "{}", run.output());
+    let dump = descope.emulator.state_dump();
+    let tenants: Vec<&str> = dump["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(tenants.len(), 2, "{tenants:?}");
+    let users = users_by_login(&dump);
+    assert_eq!(users.len(), 2);
+    let ana = &users["ana@example.com"];
+    assert_eq!(ana["name"], "Ana (EU)", "the first pool owns the profile");
+    let mut memberships: Vec<(String, Vec<Value>)> = ana["userTenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["tenantId"].as_str().unwrap().to_owned(),
+                t["roleNames"].as_array().unwrap().clone(),
+            )
+        })
+        .collect();
+    memberships.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        memberships,
+        vec![
+            ("tenant-eu".into(), vec![json!("admins")]),
+            ("tenant-us".into(), vec![json!("billing")])
+        ]
+    );
+    assert!(
+        ana["roleNames"].as_array().unwrap().is_empty(),
+        "tenant pools give tenant roles only"
+    );
+
+    let verified = importer.run(&["verify"]).await;
+    assert_eq!(verified.code, 0, "{}", verified.output());
+    let again = importer.run(&["migrate"]).await;
+    assert!(again.stdout.contains("Nothing to do"), "{}", again.output());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_finds_a_planted_mismatch_and_a_missing_user() {
+    let moto = Moto::start();
+    let pool = realistic_pool(&moto).await;
+    let descope = descope(descope_config()).await;
+    let importer = Importer::new(&moto, &descope, &[&pool.id]);
+    assert_eq!(importer.run(&["migrate"]).await.code, 0);
+
+    // Someone edits Descope behind the migration's back, and a user appears in Cognito later.
+    let http = reqwest::Client::new();
+    let auth = format!("Bearer {}:{MANAGEMENT_KEY}", support::PROJECT_ID);
+    let answer = http
+        .patch(format!("{}/v1/mgmt/user/patch", descope.base_url()))
+        .header("Authorization", &auth)
+        .json(&json!({"loginId": "bob@example.com", "familyName": "Tampered", "customAttributes": {"seats": 99}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{:?}", answer.text().await);
+    pool.user("late", &[("email", "late@example.com")]).await;
+
+    let run = importer.run(&["verify"]).await;
+    assert_eq!(run.code, 1, "{}", run.output());
+    assert_eq!(run.outcome("Mismatch"), 1);
+    assert_eq!(run.outcome("Missing"), 1);
+    let bob = run.user("bob");
+    let fields: Vec<&str> = bob["mismatches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["customAttributes.seats"]);
+    assert!(
+        run.stdout.contains("customAttributes.seats expected 1.5 got 99"),
+        "{}",
+        run.output()
+    );
+    assert!(run.stdout.contains("late"), "{}", run.output());
+
+    // The migration repairs both, and verify agrees.
+    let repair = importer.run(&["migrate"]).await;
+    assert_eq!(repair.code, 0, "{}", repair.output());
+    assert_eq!((repair.outcome("Updated"), repair.outcome("Created")), (1, 1));
+    assert_eq!(importer.run(&["verify"]).await.code, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_and_rate_limits_lose_and_duplicate_no_one() {
+    let moto = Moto::start();
+    let pool = Pool::create(moto.client().await, "big", &[("seats", T::Number)]).await;
+    pool.group("staff", "Everyone").await;
+    for i in 0..250 {
+        pool.user(
+            &format!("user{i:03}"),
+            &[("email", &format!("user{i:03}@example.com")), ("custom:seats", "2")],
+        )
+        .await;
+        if i % 3 == 0 {
+            pool.add_to_group(&format!("user{i:03}"), "staff").await;
+        }
+    }
+    for (seed, timing) in [(7, FaultTiming::After), (11, FaultTiming::Before)] {
+        let faults = FaultConfig {
+            error_rate: 0.2,
+            drop_rate: 0.15,
+            latency_rate: 0.2,
+            latency: Duration::from_millis(30),
+            timing,
+            seed,
+            ..FaultConfig::default()
+        };
+        // Descope's real limits, 30x faster: the 100-per-minute create bucket refills in 2 s.
+        let limits = RateLimitConfig::descope_defaults().with_time_scale(30.0);
+        let descope = descope(descope_config().faults(faults).rate_limits(limits).max_batch_size(100)).await;
+        let mut importer = Importer::new(&moto, &descope, &[&pool.id]);
+        importer.extra_env.push(("MIGRATION_BATCH_SIZE".into(), "10".into()));
+        let run = importer.run(&["migrate"]).await;
+        assert_eq!(run.code, 0, "seed {seed}: {}", run.output());
+        let faulted = descope
+            .emulator
+            .request_log()
+            .iter()
+            .filter(|r| r.fault.is_some())
+            .count();
+        assert!(faulted > 5, "the faults really happened ({faulted})");
+        assert_eq!(descope.emulator.user_count(), 250, "seed {seed}");
+        let users = users_by_login(&descope.emulator.state_dump());
+        assert_eq!(users.len(), 250, "no duplicates");
+        assert_eq!(users["user000@example.com"]["roleNames"], json!(["staff"]));
+        assert_eq!(users["user001@example.com"]["customAttributes"]["seats"], 2);
+
+        let verified = importer.run(&["verify"]).await;
+        assert_eq!(verified.code, 0, "seed {seed}: {}", verified.output());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_at_any_moment_a_rerun_converges() {
+    let moto = Moto::start();
+    let pool = Pool::create(moto.client().await, "killme", &[]).await;
+    pool.group("g1", "one").await;
+    for i in 0..120 {
+        pool.user(&format!("k{i:03}"), &[("email", &format!("k{i:03}@example.com"))])
+            .await;
+        if i % 2 == 0 {
+            pool.add_to_group(&format!("k{i:03}"), "g1").await;
+        }
+    }
+    // Every Descope call takes 40 ms, so the kills land mid-run at different points.
+    let faults = FaultConfig {
+        latency_rate: 1.0,
+        latency: Duration::from_millis(40),
+        ..FaultConfig::default()
+    };
+    let descope = descope(descope_config().faults(faults)).await;
+    let mut importer = Importer::new(&moto, &descope, &[&pool.id]);
+    importer.extra_env.push(("MIGRATION_BATCH_SIZE".into(), "10".into()));
+    importer.extra_env.push(("MIGRATION_CONCURRENCY".into(), "2".into()));
+    let mut counts = Vec::new();
+    for kill_after_ms in [150, 400, 700] {
+        let mut child = importer.command(&["migrate"]).spawn().unwrap();
+        tokio::time::sleep(Duration::from_millis(kill_after_ms)).await;
+        child.start_kill().unwrap(); // SIGKILL
+        child.wait().await.unwrap();
+        counts.push(descope.emulator.user_count());
+    }
+    assert!(
+        counts.iter().any(|&c| c < 120),
+        "at least one kill landed mid-run: {counts:?}"
+    );
+    let run = importer.run(&["migrate"]).await;
+    assert_eq!(run.code, 0, "{}", run.output());
+    assert_eq!(descope.emulator.user_count(), 120, "after kills at {counts:?}");
+    assert_eq!(importer.run(&["verify"]).await.code, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configuration_errors_name_the_setting_and_exit_2() {
+    let moto = Moto::start();
+    let pool = Pool::create(moto.client().await, "cfg", &[]).await;
+    let descope = descope(descope_config()).await;
+    let importer = Importer::new(&moto, &descope, &[&pool.id]);
+    for (unset, needle) in [
+        (
+            "COGNITO_USER_POOL_ID",
+            "COGNITO_USER_POOL_ID (environment or .env) or pass --user-pool-id",
+        ),
+        (
+            "DESCOPE_PROJECT_ID",
+            "DESCOPE_PROJECT_ID (environment or .env) or pass --descope-project-id",
+        ),
+        (
+            "DESCOPE_MANAGEMENT_KEY",
+            "DESCOPE_MANAGEMENT_KEY (environment or .env) or pass --descope-management-key",
+        ),
+    ] {
+        let out = importer.command(&["migrate"]).env_remove(unset).output().await.unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{unset}: {stderr}");
+        assert!(stderr.contains(needle), "{unset}: {stderr}");
+    }
+    let out = importer
+        .command(&["migrate", "--batch-size", "0"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--batch-size"));
+
+    // A wrong key: refused by Descope, reported as configuration, and never printed.
+    let out = importer
+        .command(&["migrate"])
+        .env("DESCOPE_MANAGEMENT_KEY", "K2wrong-key-value")
+        .output()
+        .await
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains("DESCOPE_MANAGEMENT_KEY"), "{all}");
+    assert!(!all.contains("K2wrong-key-value"), "{all}");
+
+    // Settings from a .env file in the working directory, as with the official tool.
+    std::fs::write(
+        importer.work.path().join(".env"),
+        format!("DESCOPE_PROJECT_ID={}\n", support::PROJECT_ID),
+    )
+    .unwrap();
+    let out = importer
+        .command(&["migrate", "--dry-run"])
+        .env_remove("DESCOPE_PROJECT_ID")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}

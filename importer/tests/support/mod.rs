@@ -1,0 +1,380 @@
+//! The stage for end-to-end runs: moto server as Cognito (a real process on loopback), the Descope
+//! emulator in process, and the real `cognito-to-descope` binary between them.
+#![allow(dead_code)]
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use aws_sdk_cognitoidentityprovider::{
+    Client,
+    config::{BehaviorVersion, Credentials, Region},
+    types::{AttributeDataType, AttributeType, MessageActionType, SchemaAttributeType},
+};
+use descope_emulator::{Emulator, EmulatorConfig, RunningEmulator};
+use serde_json::Value;
+
+pub const PROJECT_ID: &str = "P2importertest0000000000001";
+pub const MANAGEMENT_KEY: &str = "K2secret-management-key-never-printed";
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A moto server on a free loopback port, killed (with its children) when dropped.
+pub struct Moto {
+    child: Child,
+    pub url: String,
+}
+
+impl Moto {
+    pub fn start() -> Self {
+        let binary = std::env::var_os("MOTO_SERVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo_root().join(".venv-moto/bin/moto_server"));
+        assert!(
+            binary.exists(),
+            "moto_server not found at {}: run `bash tests/moto/install.sh` (make test does) or set MOTO_SERVER",
+            binary.display()
+        );
+        let port = free_port();
+        let mut command = Command::new(&binary);
+        command
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let child = command.spawn().expect("moto_server starts");
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not listen on {port} within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { child, url }
+    }
+
+    pub async fn client(&self) -> Client {
+        let config = aws_sdk_cognitoidentityprovider::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+            .endpoint_url(&self.url)
+            .build();
+        Client::from_conf(config)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        // moto_server may fork a worker; the process group takes both down.
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A user pool being seeded.
+pub struct Pool {
+    pub client: Client,
+    pub id: String,
+    app_client: Option<String>,
+}
+
+impl Pool {
+    /// A pool whose schema declares `custom` attributes (name, type).
+    pub async fn create(client: Client, name: &str, custom: &[(&str, AttributeDataType)]) -> Self {
+        let mut request = client.create_user_pool().pool_name(name);
+        for (attr, kind) in custom {
+            request = request.schema(
+                SchemaAttributeType::builder()
+                    .name(*attr)
+                    .attribute_data_type(kind.clone())
+                    .mutable(true)
+                    .build(),
+            );
+        }
+        let out = request.send().await.unwrap();
+        let id = out.user_pool.unwrap().id.unwrap();
+        Self {
+            client,
+            id,
+            app_client: None,
+        }
+    }
+
+    pub async fn group(&self, name: &str, description: &str) {
+        self.client
+            .create_group()
+            .user_pool_id(&self.id)
+            .group_name(name)
+            .description(description)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// An admin-created user (status FORCE_CHANGE_PASSWORD) with these attributes.
+    pub async fn user(&self, username: &str, attributes: &[(&str, &str)]) {
+        let mut request = self
+            .client
+            .admin_create_user()
+            .user_pool_id(&self.id)
+            .username(username)
+            .message_action(MessageActionType::Suppress)
+            .temporary_password("Temp-Passw0rd!");
+        for (name, value) in attributes {
+            request = request.user_attributes(AttributeType::builder().name(*name).value(*value).build().unwrap());
+        }
+        request.send().await.unwrap();
+    }
+
+    /// Sets a permanent password: status CONFIRMED.
+    pub async fn confirm(&self, username: &str) {
+        self.client
+            .admin_set_user_password()
+            .user_pool_id(&self.id)
+            .username(username)
+            .password("Perm-Passw0rd!")
+            .permanent(true)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Status RESET_REQUIRED (needs a verified email).
+    pub async fn require_reset(&self, username: &str) {
+        self.confirm(username).await;
+        self.client
+            .admin_reset_user_password()
+            .user_pool_id(&self.id)
+            .username(username)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// A self-service sign-up that was never confirmed: status UNCONFIRMED.
+    pub async fn sign_up(&mut self, username: &str, attributes: &[(&str, &str)]) {
+        if self.app_client.is_none() {
+            let out = self
+                .client
+                .create_user_pool_client()
+                .user_pool_id(&self.id)
+                .client_name("app")
+                .send()
+                .await
+                .unwrap();
+            self.app_client = out.user_pool_client.unwrap().client_id;
+        }
+        let mut request = self
+            .client
+            .sign_up()
+            .client_id(self.app_client.clone().unwrap())
+            .username(username)
+            .password("Sign-Passw0rd!");
+        for (name, value) in attributes {
+            request = request.user_attributes(AttributeType::builder().name(*name).value(*value).build().unwrap());
+        }
+        request.send().await.unwrap();
+    }
+
+    pub async fn disable(&self, username: &str) {
+        self.client
+            .admin_disable_user()
+            .user_pool_id(&self.id)
+            .username(username)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    pub async fn add_to_group(&self, username: &str, group: &str) {
+        self.client
+            .admin_add_user_to_group()
+            .user_pool_id(&self.id)
+            .username(username)
+            .group_name(group)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// The `sub` Cognito gave `username`.
+    pub async fn sub(&self, username: &str) -> String {
+        let out = self
+            .client
+            .admin_get_user()
+            .user_pool_id(&self.id)
+            .username(username)
+            .send()
+            .await
+            .unwrap();
+        out.user_attributes()
+            .iter()
+            .find(|a| a.name() == "sub")
+            .and_then(|a| a.value())
+            .unwrap()
+            .to_owned()
+    }
+}
+
+/// The emulator serving on loopback.
+pub async fn descope(config: EmulatorConfig) -> RunningEmulator {
+    RunningEmulator::start(Emulator::new(config).unwrap(), "127.0.0.1:0")
+        .await
+        .unwrap()
+}
+
+pub fn descope_config() -> EmulatorConfig {
+    EmulatorConfig::new(PROJECT_ID, MANAGEMENT_KEY)
+}
+
+/// What a run of the binary left behind.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub report: Option<Value>,
+    pub log: String,
+}
+
+impl Run {
+    pub fn output(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    /// `summary.outcomes.<Outcome>` of the JSON report.
+    pub fn outcome(&self, name: &str) -> u64 {
+        self.report
+            .as_ref()
+            .and_then(|r| r["summary"]["outcomes"][name].as_u64())
+            .unwrap_or(0)
+    }
+
+    /// The report line of one Cognito user.
+    pub fn user(&self, username: &str) -> Value {
+        let users = self.report.as_ref().unwrap()["users"].as_array().unwrap();
+        users
+            .iter()
+            .find(|u| u["username"] == username)
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+}
+
+/// The importer's command line against this stage: everything but the command's own arguments.
+pub struct Importer {
+    pub moto_url: String,
+    pub descope_url: String,
+    pub pools: Vec<String>,
+    pub work: tempfile::TempDir,
+    pub extra_env: Vec<(String, String)>,
+}
+
+impl Importer {
+    pub fn new(moto: &Moto, descope: &RunningEmulator, pools: &[&str]) -> Self {
+        Self {
+            moto_url: moto.url.clone(),
+            descope_url: descope.base_url(),
+            pools: pools.iter().map(|p| (*p).to_owned()).collect(),
+            work: tempfile::tempdir().unwrap(),
+            extra_env: Vec::new(),
+        }
+    }
+
+    pub fn command(&self, args: &[&str]) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_cognito-to-descope"));
+        command
+            .args(args)
+            .current_dir(self.work.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("COGNITO_REGION", "us-east-1")
+            .env("COGNITO_ENDPOINT_URL", &self.moto_url)
+            .env("COGNITO_REQUESTS_PER_SECOND", "0")
+            .env("COGNITO_USER_POOL_ID", self.pools.join(","))
+            .env("DESCOPE_PROJECT_ID", PROJECT_ID)
+            .env("DESCOPE_MANAGEMENT_KEY", MANAGEMENT_KEY)
+            .env("DESCOPE_BASE_URL", &self.descope_url)
+            .env("MIGRATION_LOG_DIR", self.work.path().join("logs"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (k, v) in &self.extra_env {
+            command.env(k, v);
+        }
+        command
+    }
+
+    /// Runs to completion; collects output, the JSON report and the log of this run.
+    pub async fn run(&self, args: &[&str]) -> Run {
+        let report_path = self.work.path().join(format!("report-{}.json", rand_suffix()));
+        let mut full: Vec<&str> = args.to_vec();
+        let report_arg = report_path.to_string_lossy().into_owned();
+        full.extend(["--report", &report_arg]);
+        let before = self.log_files();
+        let out = self.command(&full).output().await.unwrap();
+        let log = self
+            .log_files()
+            .into_iter()
+            .filter(|f| !before.contains(f))
+            .map(|f| std::fs::read_to_string(f).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let report = std::fs::read(&report_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            report,
+            log,
+        }
+    }
+
+    fn log_files(&self) -> Vec<PathBuf> {
+        std::fs::read_dir(self.work.path().join("logs"))
+            .map(|d| {
+                d.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "log"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Users of the emulator's state dump, by their first login ID.
+pub fn users_by_login(dump: &Value) -> std::collections::BTreeMap<String, Value> {
+    dump["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["loginIds"][0].as_str().unwrap().to_owned(), u.clone()))
+        .collect()
+}
