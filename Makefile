@@ -40,6 +40,8 @@ compat:
 
 bench: toolchain
 	$(CARGO) bench -p descope-jwt --bench verify --locked
+	bash tests/moto/install.sh
+	$(CARGO) bench -p cognito-to-descope --bench migrate --locked
 
 demo:
 	@echo "make demo: not yet available (it arrives with the infra and demo issue)."

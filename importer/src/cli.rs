@@ -72,6 +72,11 @@ pub struct Options {
     #[arg(long, env = "DESCOPE_BASE_URL", global = true)]
     pub descope_base_url: Option<String>,
 
+    /// Pace calls under Descope's documented limits times this factor (raise it for a plan with
+    /// higher limits); 0 = no client-side pacing (429s are still waited out).
+    #[arg(long, env = "DESCOPE_RATE_MULTIPLIER", default_value_t = 1.0, global = true)]
+    pub descope_rate_multiplier: f64,
+
     /// Users per Descope batch call.
     #[arg(long, env = "MIGRATION_BATCH_SIZE", default_value_t = 100, global = true)]
     pub batch_size: usize,
@@ -218,6 +223,12 @@ impl Options {
             return Err(ConfigError(format!(
                 "invalid MIGRATION_BATCH_SIZE / --batch-size {}: use 1 to 1000 (Descope documents no maximum; 100 is the usual)",
                 self.batch_size
+            )));
+        }
+        if !(self.descope_rate_multiplier.is_finite() && self.descope_rate_multiplier >= 0.0) {
+            return Err(ConfigError(format!(
+                "invalid DESCOPE_RATE_MULTIPLIER / --descope-rate-multiplier {}: use 0 (off) or a positive factor",
+                self.descope_rate_multiplier
             )));
         }
         if !(1..=64).contains(&self.concurrency) {

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::{
     cognito::Cognito,
-    descope::{Descope, wire::Role, wire::User, wire::UserBody},
+    descope::{Descope, DescopeError, wire::Role, wire::User, wire::UserBody},
     diff,
     mapping::{MappingRules, required_definitions},
     model::{AttrType, AttributeDef, DesiredUser, Status},
@@ -278,19 +278,18 @@ impl BatchContext {
     /// Live run: create the batch, then reconcile whoever was not reported created.
     async fn write(&self, batch: Vec<DesiredUser>) {
         let bodies: Vec<UserBody> = batch.iter().map(UserBody::create).collect();
-        let (created, reason) = match self.descope.create_users(&bodies).await {
-            Ok(result) => {
-                let failures: Vec<String> = result
-                    .failed_users
-                    .iter()
-                    .map(|f| format!("{}: {}", f.login_id().unwrap_or("?"), f.failure))
-                    .collect();
-                (
-                    result.created_users,
-                    (!failures.is_empty()).then(|| failures.join("; ")),
-                )
+        let (created, failed, batch_error) = match self.descope.create_users(&bodies).await {
+            Ok(result) => (result.created_users, result.failed_users, None),
+            // The whole batch was refused (one unacceptable user, a batch over the server's size
+            // limit): halve it until the culprits stand alone, so they cannot sink the others.
+            Err(DescopeError::Api { status, .. }) if (400..500).contains(&status) && batch.len() > 1 => {
+                let mut first = batch;
+                let second = first.split_off(first.len() / 2);
+                Box::pin(self.write(first)).await;
+                Box::pin(self.write(second)).await;
+                return;
             }
-            Err(e) => (Vec::new(), Some(e.to_string())),
+            Err(e) => (Vec::new(), Vec::new(), Some(e.to_string())),
         };
         let mut pending = Vec::new();
         for user in batch {
@@ -307,24 +306,32 @@ impl BatchContext {
                     }
                     self.record(&user, Outcome::Created, None, vec![]);
                 }
-                None => pending.push(user),
+                None => {
+                    let reason = failed
+                        .iter()
+                        .find(|f| f.login_id() == Some(user.login_id.as_str()))
+                        .map(|f| f.failure.clone())
+                        .or_else(|| batch_error.clone());
+                    pending.push((user, reason));
+                }
             }
         }
         if !pending.is_empty() {
-            self.reconcile(pending, reason).await;
+            self.reconcile(pending).await;
         }
     }
 
-    /// Looks up users the create call did not confirm and makes them match.
-    async fn reconcile(&self, pending: Vec<DesiredUser>, create_failure: Option<String>) {
-        let ids: Vec<String> = pending.iter().map(|u| u.login_id.clone()).collect();
+    /// Looks up users the create call did not confirm (with the reason it gave, if any) and makes
+    /// them match.
+    async fn reconcile(&self, pending: Vec<(DesiredUser, Option<String>)>) {
+        let ids: Vec<String> = pending.iter().map(|(u, _)| u.login_id.clone()).collect();
         let found = match self.descope.users_by_login_ids(&ids).await {
             Ok(found) => found,
             Err(e) => {
-                for user in &pending {
+                for (user, reason) in &pending {
                     let reason = format!(
                         "create not confirmed ({}); lookup failed: {e}",
-                        create_failure.as_deref().unwrap_or("no answer")
+                        reason.as_deref().unwrap_or("no answer")
                     );
                     self.record(user, Outcome::Failed, Some(reason), vec![]);
                 }
@@ -333,11 +340,9 @@ impl BatchContext {
         };
         let mut patches = Vec::new();
         let mut to_patch = Vec::new();
-        for user in pending {
+        for (user, create_failure) in pending {
             let Some(actual) = find(&found, &user.login_id) else {
-                let reason = create_failure
-                    .clone()
-                    .unwrap_or_else(|| "Descope did not create the user".to_owned());
+                let reason = create_failure.unwrap_or_else(|| "Descope did not create the user".to_owned());
                 self.record(&user, Outcome::Failed, Some(reason), vec![]);
                 continue;
             };

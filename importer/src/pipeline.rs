@@ -111,7 +111,14 @@ where
     // login ID → (pool, username) of the first Cognito user that claimed it.
     let mut seen: HashMap<String, (usize, String)> = HashMap::new();
     for (pool, target) in pools.targets.iter().enumerate() {
+        let started = std::time::Instant::now();
         let members = cognito.memberships(&target.pool_id, &pools.groups[pool]).await?;
+        tracing::info!(
+            pool = %target.pool_id,
+            users_in_groups = members.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "memberships gathered"
+        );
         let (sender, receiver) = mpsc::channel::<Vec<DesiredUser>>(settings.concurrency.max(1));
         let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
         let workers: Vec<_> = (0..settings.concurrency.max(1))
@@ -183,6 +190,7 @@ where
             Ok(())
         };
         let outcome: Result<()> = read.await;
+        tracing::info!(pool = %target.pool_id, seconds = started.elapsed().as_secs_f64(), "all users read");
         drop(sender);
         // Finish what is in flight even when reading failed, so every sent user gets an outcome.
         for worker in workers {
@@ -191,6 +199,7 @@ where
                 .map_err(|e| anyhow::anyhow!("a batch worker crashed: {e}"))?;
         }
         outcome?;
+        tracing::info!(pool = %target.pool_id, seconds = started.elapsed().as_secs_f64(), "pool done");
     }
     Ok(())
 }

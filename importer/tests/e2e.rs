@@ -560,3 +560,28 @@ async fn configuration_errors_name_the_setting_and_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_descope_refuses_whole_is_split_until_it_goes_through() {
+    let moto = Moto::start();
+    let pool = Pool::create(moto.client().await, "split", &[]).await;
+    for i in 0..30 {
+        pool.user(&format!("s{i:02}"), &[("email", &format!("s{i:02}@example.com"))])
+            .await;
+    }
+    // This Descope takes at most 8 users per batch; the importer sends 30 at a time.
+    let descope = descope(descope_config().max_batch_size(8)).await;
+    let mut importer = Importer::new(&moto, &descope, &[&pool.id]);
+    importer.extra_env.push(("MIGRATION_BATCH_SIZE".into(), "30".into()));
+    let run = importer.run(&["migrate"]).await;
+    assert_eq!(run.code, 0, "{}", run.output());
+    assert_eq!(run.outcome("Created"), 30);
+    assert_eq!(descope.emulator.user_count(), 30);
+    let refused = descope
+        .emulator
+        .request_log()
+        .iter()
+        .filter(|r| r.path.ends_with("/create/batch") && r.status == Some(400))
+        .count();
+    assert!(refused >= 1, "the oversized batch was refused first");
+}

@@ -34,6 +34,10 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// Longest backoff delay, and the wait used when a 429 carries no `Retry-After`.
     pub max_delay: Duration,
+    /// Client-side pacing under Descope's documented limits (create/batch 100 and search 200 per
+    /// 60 s), multiplied by this factor (a plan with higher limits, a time-scaled emulator);
+    /// 0 turns pacing off. Pacing avoids the 60 s backoff Descope imposes once a limit is hit.
+    pub rate_multiplier: f64,
 }
 
 impl Default for RetryPolicy {
@@ -43,6 +47,7 @@ impl Default for RetryPolicy {
             max_rate_limit_waits: 30,
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(30),
+            rate_multiplier: 1.0,
         }
     }
 }
@@ -111,6 +116,8 @@ pub struct DescopeClient {
     policy: RetryPolicy,
     /// No request leaves before this instant (set by a 429's `Retry-After`).
     paused_until: Mutex<Option<Instant>>,
+    /// Sliding windows for the paths Descope documents limits for.
+    windows: Vec<(&'static str, tokio::sync::Mutex<Window>)>,
     calls: AtomicU64,
     requests: AtomicU64,
     rate_limited: AtomicU64,
@@ -142,6 +149,7 @@ impl DescopeClient {
             http,
             base_url: base_url.trim_end_matches('/').to_owned(),
             authorization: format!("Bearer {project_id}:{management_key}"),
+            windows: documented_limits(policy.rate_multiplier),
             policy,
             paused_until: Mutex::new(None),
             calls: AtomicU64::new(0),
@@ -188,6 +196,7 @@ impl DescopeClient {
         let mut rate_limit_waits = 0u32;
         loop {
             self.wait_for_pause().await;
+            self.wait_for_window(path).await;
             let mut request = self
                 .http
                 .request(method.clone(), &url)
@@ -265,6 +274,32 @@ impl DescopeClient {
         }
     }
 
+    /// Waits until sending one more request on `path` keeps within its documented window.
+    async fn wait_for_window(&self, path: &str) {
+        let Some((_, window)) = self.windows.iter().find(|(p, _)| *p == path) else {
+            return;
+        };
+        let mut window = window.lock().await;
+        let now = Instant::now();
+        while window
+            .sent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= window.length)
+        {
+            window.sent.pop_front();
+        }
+        if window.sent.len() >= window.limit
+            && let Some(oldest) = window.sent.pop_front()
+        {
+            // A margin for latency: the server counts arrivals, not our send times.
+            let until = oldest + window.length + window.length / 50 + Duration::from_millis(50);
+            let wait_ms = until.duration_since(now).as_millis() as u64;
+            tracing::info!(path, wait_ms, "pacing under Descope's rate limit");
+            tokio::time::sleep_until(until).await;
+        }
+        window.sent.push_back(Instant::now());
+    }
+
     async fn wait_for_pause(&self) {
         let until = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(until) = until
@@ -273,6 +308,36 @@ impl DescopeClient {
             tokio::time::sleep_until(until).await;
         }
     }
+}
+
+/// Requests sent on one path within the last `length`.
+struct Window {
+    limit: usize,
+    length: Duration,
+    sent: std::collections::VecDeque<Instant>,
+}
+
+/// Descope's documented per-project limits for the calls the importer makes in volume.
+fn documented_limits(multiplier: f64) -> Vec<(&'static str, tokio::sync::Mutex<Window>)> {
+    if !(multiplier.is_finite() && multiplier > 0.0) {
+        return Vec::new();
+    }
+    // A multiplier scales the rate: more calls per window for a bigger plan, or a shorter window
+    // for a time-scaled emulator. Both read the same here: the window shrinks.
+    let length = Duration::from_secs(60).div_f64(multiplier);
+    [("/v1/mgmt/user/create/batch", 100), ("/v2/mgmt/user/search", 200)]
+        .into_iter()
+        .map(|(path, limit)| {
+            (
+                path,
+                tokio::sync::Mutex::new(Window {
+                    limit,
+                    length,
+                    sent: Default::default(),
+                }),
+            )
+        })
+        .collect()
 }
 
 fn parse<T: DeserializeOwned>(path: &str, bytes: &[u8]) -> Result<T, DescopeError> {
