@@ -63,6 +63,7 @@ const USER_FIELDS: &[&str] = &[
 
 /// Which login ID a user gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum LoginIdStrategy {
     /// Email if present, else phone number, else the Cognito username.
     Email,
@@ -76,6 +77,7 @@ pub enum LoginIdStrategy {
 
 /// Which of the other identifiers also become login IDs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum AdditionalLoginIds {
     /// Only the primary login ID.
     None,

@@ -24,6 +24,7 @@ use crate::{
 
 /// What to do with a user that already exists in Descope and differs from Cognito.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum ConflictPolicy {
     /// Patch it to match Cognito, keeping what Descope holds beyond Cognito (the default: a re-run
     /// converges).

@@ -80,6 +80,7 @@ pub struct Group {
 
 /// One user pool to import, optionally into a Descope tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PoolTarget {
     /// The Cognito user pool ID.
     pub pool_id: String,

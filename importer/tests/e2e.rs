@@ -585,3 +585,40 @@ async fn a_batch_descope_refuses_whole_is_split_until_it_goes_through() {
         .count();
     assert!(refused >= 1, "the oversized batch was refused first");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn descope_429s_are_waited_out_and_pacing_avoids_them() {
+    let moto = Moto::start();
+    let pool = Pool::create(moto.client().await, "throttled", &[]).await;
+    for i in 0..120 {
+        pool.user(&format!("t{i:03}"), &[("email", &format!("t{i:03}@example.com"))])
+            .await;
+    }
+    // Descope's create limit (100 calls / 60 s) with a clock 60x faster: a 1 s window and backoff.
+    // Batches of one user make 120 create calls, more than one window allows.
+    for (multiplier, expect_429) in [("0", true), ("60", false)] {
+        let limits = RateLimitConfig::descope_defaults().with_time_scale(60.0);
+        let descope = descope(descope_config().rate_limits(limits)).await;
+        let mut importer = Importer::new(&moto, &descope, &[&pool.id]);
+        importer.extra_env.push(("MIGRATION_BATCH_SIZE".into(), "1".into()));
+        importer
+            .extra_env
+            .push(("DESCOPE_RATE_MULTIPLIER".into(), multiplier.into()));
+        let run = importer.run(&["migrate"]).await;
+        assert_eq!(run.code, 0, "multiplier {multiplier}: {}", run.output());
+        assert_eq!(descope.emulator.user_count(), 120);
+        let throttled = descope
+            .emulator
+            .request_log()
+            .iter()
+            .filter(|r| r.status == Some(429))
+            .count();
+        assert_eq!(
+            throttled > 0,
+            expect_429,
+            "multiplier {multiplier}: {throttled} answers were 429"
+        );
+        let waited = run.report.as_ref().unwrap()["summary"]["extra"]["descopeCalls"]["rateLimited"].as_u64();
+        assert_eq!(waited.unwrap() > 0, expect_429);
+    }
+}

@@ -97,6 +97,7 @@ pub enum DescopeError {
 
 /// Counters for the summary and the benchmark.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CallStats {
     /// Logical calls (a retried call counts once).
     pub calls: u64,
