@@ -7,7 +7,13 @@
 //! according to the conflict policy. Descope refuses a second user with the same login ID, so a
 //! re-run, a retry or a run after SIGKILL can never create anyone twice.
 
-use std::{collections::HashSet, sync::Arc};
+use std::{
+    collections::HashSet,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
@@ -191,6 +197,7 @@ pub async fn users(
         });
     };
     let context = Arc::new(BatchContext {
+        lookup_first: AtomicBool::new(false),
         descope,
         reporter,
         pool_ids,
@@ -202,6 +209,8 @@ pub async fn users(
         async move {
             if context.dry_run {
                 context.preview(batch).await;
+            } else if context.lookup_first.load(Ordering::Relaxed) {
+                context.look_up_then_write(batch).await;
             } else {
                 context.write(batch).await;
             }
@@ -215,6 +224,10 @@ fn lock<T>(shared: &Shared<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 struct BatchContext {
+    /// Set while most users turn out to exist already (a re-run, a run after a kill): batches are
+    /// then looked up first and only the missing users are created, instead of spending Descope's
+    /// create budget on calls that would fail as "already exists".
+    lookup_first: AtomicBool,
     descope: Arc<Descope>,
     reporter: Shared<Reporter>,
     pool_ids: Arc<Vec<String>>,
@@ -317,8 +330,31 @@ impl BatchContext {
                 }
             }
         }
+        if pending.len() * 2 > pending.len() + created.len() {
+            self.lookup_first.store(true, Ordering::Relaxed);
+        }
         if !pending.is_empty() {
             self.reconcile(pending).await;
+        }
+    }
+
+    /// Live run while most users already exist: look the batch up, settle the existing users and
+    /// create only the missing ones.
+    async fn look_up_then_write(&self, batch: Vec<DesiredUser>) {
+        let ids: Vec<String> = batch.iter().map(|u| u.login_id.clone()).collect();
+        let Ok(found) = self.descope.users_by_login_ids(&ids).await else {
+            // The lookup failed after retries; the create path reconciles on its own.
+            return self.write(batch).await;
+        };
+        let (existing, missing): (Vec<_>, Vec<_>) =
+            batch.into_iter().partition(|u| find(&found, &u.login_id).is_some());
+        if missing.len() > existing.len() {
+            self.lookup_first.store(false, Ordering::Relaxed);
+        }
+        self.settle(existing.into_iter().map(|u| (u, None)).collect(), &found)
+            .await;
+        if !missing.is_empty() {
+            self.write(missing).await;
         }
     }
 
@@ -339,10 +375,15 @@ impl BatchContext {
                 return;
             }
         };
+        self.settle(pending, &found).await;
+    }
+
+    /// Compares users with what Descope holds (`found`) and leaves, patches, skips or fails each.
+    async fn settle(&self, pending: Vec<(DesiredUser, Option<String>)>, found: &[User]) {
         let mut patches = Vec::new();
         let mut to_patch = Vec::new();
         for (user, create_failure) in pending {
-            let Some(actual) = find(&found, &user.login_id) else {
+            let Some(actual) = find(found, &user.login_id) else {
                 let reason = create_failure.unwrap_or_else(|| "Descope did not create the user".to_owned());
                 self.record(&user, Outcome::Failed, Some(reason), vec![]);
                 continue;

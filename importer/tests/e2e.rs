@@ -495,6 +495,15 @@ async fn killed_at_any_moment_a_rerun_converges() {
     assert_eq!(run.code, 0, "{}", run.output());
     assert_eq!(descope.emulator.user_count(), 120, "after kills at {counts:?}");
     assert_eq!(importer.run(&["verify"]).await.code, 0);
+
+    // Once batches keep finding their users already there, the importer looks them up first instead
+    // of spending Descope's create budget: at most the batches already in flight (concurrency 2)
+    // try to create.
+    descope.emulator.clear_request_log();
+    let again = importer.run(&["migrate"]).await;
+    assert!(again.stdout.contains("Nothing to do"), "{}", again.output());
+    let creates = descope.emulator.request_log().iter().filter(|r| r.path.ends_with("/create/batch")).count();
+    assert!(creates <= 2, "{creates} create calls for 12 batches of existing users");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
