@@ -24,7 +24,7 @@ use crate::{
     diff,
     mapping::{MappingRules, required_definitions},
     model::{AttrType, AttributeDef, DesiredUser, Status},
-    pipeline::{self, Pools, Shared, StreamSettings, Unmappable},
+    pipeline::{self, Pools, Shared, StreamSettings, lock},
     report::{Outcome, Reporter, UserOutcome},
 };
 
@@ -183,19 +183,7 @@ pub async fn users(
     reporter: Shared<Reporter>,
 ) -> Result<()> {
     let pool_ids: Arc<Vec<String>> = Arc::new(pools.targets.iter().map(|t| t.pool_id.clone()).collect());
-    let unmappable_reporter = Arc::clone(&reporter);
-    let unmappable_pools = Arc::clone(&pool_ids);
-    let on_unmappable = move |u: Unmappable| {
-        lock(&unmappable_reporter).record(UserOutcome {
-            pool: unmappable_pools[u.pool].clone(),
-            username: u.username,
-            login_id: u.login_id,
-            outcome: Outcome::Unmigratable,
-            reason: None,
-            problems: u.problems,
-            mismatches: Vec::new(),
-        });
-    };
+    let on_unmappable = pipeline::record_unmappable(&reporter, &pool_ids);
     let context = Arc::new(BatchContext {
         lookup_first: AtomicBool::new(false),
         descope,
@@ -217,10 +205,6 @@ pub async fn users(
         }
     };
     pipeline::run(cognito, pools, &settings.rules, settings.stream, on_unmappable, handle).await
-}
-
-fn lock<T>(shared: &Shared<T>) -> std::sync::MutexGuard<'_, T> {
-    shared.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 struct BatchContext {

@@ -206,3 +206,28 @@ where
 
 /// A shared, lockable value for handlers (the reporter).
 pub type Shared<T> = Arc<Mutex<T>>;
+
+/// Locks a shared value; a handler that panicked while holding it does not poison the run.
+pub fn lock<T>(shared: &Shared<T>) -> std::sync::MutexGuard<'_, T> {
+    shared.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The `unmappable` callback of [`run`] that records each such user as `unmigratable`.
+pub fn record_unmappable(
+    reporter: &Shared<crate::report::Reporter>,
+    pool_ids: &Arc<Vec<String>>,
+) -> impl FnMut(Unmappable) + use<> {
+    let reporter = Arc::clone(reporter);
+    let pool_ids = Arc::clone(pool_ids);
+    move |u: Unmappable| {
+        lock(&reporter).record(crate::report::UserOutcome {
+            pool: pool_ids[u.pool].clone(),
+            username: u.username,
+            login_id: u.login_id,
+            outcome: crate::report::Outcome::Unmigratable,
+            reason: None,
+            problems: u.problems,
+            mismatches: Vec::new(),
+        });
+    }
+}

@@ -11,7 +11,7 @@ use crate::{
     diff,
     mapping::MappingRules,
     model::DesiredUser,
-    pipeline::{self, Pools, Shared, StreamSettings, Unmappable},
+    pipeline::{self, Pools, Shared, StreamSettings, lock},
     report::{Outcome, Reporter, UserOutcome},
 };
 
@@ -25,19 +25,7 @@ pub async fn run(
     reporter: Shared<Reporter>,
 ) -> Result<()> {
     let pool_ids: Arc<Vec<String>> = Arc::new(pools.targets.iter().map(|t| t.pool_id.clone()).collect());
-    let unmappable_reporter = Arc::clone(&reporter);
-    let unmappable_pools = Arc::clone(&pool_ids);
-    let on_unmappable = move |u: Unmappable| {
-        lock(&unmappable_reporter).record(UserOutcome {
-            pool: unmappable_pools[u.pool].clone(),
-            username: u.username,
-            login_id: u.login_id,
-            outcome: Outcome::Unmigratable,
-            reason: None,
-            problems: u.problems,
-            mismatches: Vec::new(),
-        });
-    };
+    let on_unmappable = pipeline::record_unmappable(&reporter, &pool_ids);
     let handle = move |batch: Vec<DesiredUser>| {
         let descope = Arc::clone(&descope);
         let reporter = Arc::clone(&reporter);
@@ -75,8 +63,4 @@ pub async fn run(
         }
     };
     pipeline::run(cognito, pools, rules, stream, on_unmappable, handle).await
-}
-
-fn lock<T>(shared: &Shared<T>) -> std::sync::MutexGuard<'_, T> {
-    shared.lock().unwrap_or_else(|p| p.into_inner())
 }

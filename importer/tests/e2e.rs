@@ -502,7 +502,12 @@ async fn killed_at_any_moment_a_rerun_converges() {
     descope.emulator.clear_request_log();
     let again = importer.run(&["migrate"]).await;
     assert!(again.stdout.contains("Nothing to do"), "{}", again.output());
-    let creates = descope.emulator.request_log().iter().filter(|r| r.path.ends_with("/create/batch")).count();
+    let creates = descope
+        .emulator
+        .request_log()
+        .iter()
+        .filter(|r| r.path.ends_with("/create/batch"))
+        .count();
     assert!(creates <= 2, "{creates} create calls for 12 batches of existing users");
 }
 
