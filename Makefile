@@ -5,12 +5,13 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 CARGO ?= cargo
 
-.PHONY: help test demo bench fmt lint unit compat toolchain moto
+.PHONY: help test demo bench fmt lint unit compat toolchain moto package
 
 help:
 	@echo "make demo   - the whole migration end to end on local stand-ins"
 	@echo "make test   - fmt check, clippy -D warnings, every test (what CI runs)"
 	@echo "make bench  - benchmarks; record results in BENCHMARKS.md"
+	@echo "make package - arm64 Lambda zip of the API Gateway authorizer (installs cargo-lambda and zig)"
 
 ## The Rust toolchain comes with the machine (rustup, cargo-nextest); fmt and clippy are checked
 ## here so a missing component fails with a clear message rather than an odd one.
@@ -38,8 +39,13 @@ unit:
 compat:
 	bash tests/descope-emulator/compat/run.sh
 
-bench: toolchain
+## The API Gateway authorizer's arm64 Lambda zip (installs cargo-lambda and zig into .venv-cl).
+package:
+	bash authorizers/apigateway/package.sh
+
+bench: toolchain package
 	$(CARGO) bench -p descope-jwt --bench verify --locked
+	$(CARGO) bench -p apigateway-authorizer --bench authorizer --locked
 	bash tests/moto/install.sh
 	$(CARGO) bench -p cognito-to-descope --bench migrate --locked
 

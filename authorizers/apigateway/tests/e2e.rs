@@ -1,0 +1,263 @@
+//! End to end: the compiled `apigateway-authorizer` binary under a Lambda Runtime API stand-in,
+//! verifying tokens issued by the Descope emulator (users, roles and tenants created through its
+//! management API), through every event kind; plus a cold start with a bad setting.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod support;
+
+use std::time::Duration;
+
+use descope_emulator::{Emulator, EmulatorConfig, RunningEmulator, SessionRequest};
+use serde_json::{Value, json};
+use support::{
+    event, event_without_token,
+    runtime_api::{Reply, RuntimeApi, finish, spawn_function},
+};
+
+const PID: &str = "P2e2eproject0000000000000001";
+const KEY: &str = "K2e2e-management-key";
+const BINARY: &str = env!("CARGO_BIN_EXE_apigateway-authorizer");
+
+const POLICY_TOML: &str = r#"
+version = 1
+
+[apigateway]
+authenticated = ["GET /health"]
+
+[apigateway.roles]
+reader = ["GET /request", "GET /items/*"]
+
+[apigateway.tenants.roles]
+tenant-admin = ["* /tenants/{tenant}/*"]
+"#;
+
+struct Project {
+    running: RunningEmulator,
+}
+
+impl Project {
+    /// An emulator with roles, a tenant and two users: ada (reader, tenant-admin of T2acme) and
+    /// bob (no roles).
+    async fn seed() -> Self {
+        let emulator = Emulator::new(EmulatorConfig::new(PID, KEY)).unwrap();
+        let running = RunningEmulator::start(emulator, "127.0.0.1:0").await.unwrap();
+        let http = reqwest::Client::new();
+        let call = |path: &'static str, body: Value| {
+            let request = http
+                .post(format!("{}{path}", running.base_url()))
+                .header("Authorization", format!("Bearer {PID}:{KEY}"))
+                .json(&body);
+            async move {
+                let response = request.send().await.unwrap();
+                assert!(
+                    response.status().is_success(),
+                    "{path}: {}",
+                    response.text().await.unwrap()
+                );
+            }
+        };
+        call(
+            "/v1/mgmt/role/create",
+            json!({"name": "reader", "permissionNames": ["items.read"]}),
+        )
+        .await;
+        call("/v1/mgmt/role/create", json!({"name": "tenant-admin"})).await;
+        call("/v1/mgmt/tenant/create", json!({"id": "T2acme", "name": "Acme"})).await;
+        call(
+            "/v1/mgmt/user/create",
+            json!({"loginId": "ada@example.com", "roleNames": ["reader"],
+                   "userTenants": [{"tenantId": "T2acme", "roleNames": ["tenant-admin"]}]}),
+        )
+        .await;
+        call("/v1/mgmt/user/create", json!({"loginId": "bob@example.com"})).await;
+        Self { running }
+    }
+
+    fn token(&self, login: &str, edit: impl FnOnce(&mut SessionRequest)) -> String {
+        let mut request = SessionRequest {
+            login_id: Some(login.to_owned()),
+            ..SessionRequest::default()
+        };
+        edit(&mut request);
+        self.running.emulator.mint_session(&request).unwrap().token
+    }
+
+    fn env(&self, extra: &[(&str, &str)]) -> Vec<(&'static str, String)> {
+        let mut env = vec![
+            ("DESCOPE_PROJECT_ID", PID.to_owned()),
+            ("DESCOPE_BASE_URL", self.running.base_url()),
+            ("AUTHZ_POLICY", POLICY_TOML.to_owned()),
+            ("AUTHZ_TOKEN_COOKIE", "DS".to_owned()),
+        ];
+        for (k, v) in extra {
+            let key: &'static str = match *k {
+                "AUTHZ_SIMPLE_RESPONSES" => "AUTHZ_SIMPLE_RESPONSES",
+                "AUTHZ_POLICY" => "AUTHZ_POLICY",
+                other => panic!("unexpected variable {other}"),
+            };
+            env.retain(|(name, _)| *name != key);
+            env.push((key, (*v).to_owned()));
+        }
+        env
+    }
+}
+
+fn response_body(reply: Reply) -> Value {
+    match reply {
+        Reply::Response { body, .. } => body,
+        other => panic!("expected a response, got {other:?}"),
+    }
+}
+
+fn allowed_resources(body: &Value) -> Vec<String> {
+    let statement = &body["policyDocument"]["Statement"][0];
+    assert_eq!(statement["Effect"], "Allow", "{body}");
+    statement["Resource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        // `arn:...:abcdef123/<stage>/<VERB>/<path>` -> `<VERB>/<path>`
+        .map(|r| r.as_str().unwrap().splitn(3, '/').nth(2).unwrap().to_owned())
+        .collect()
+}
+
+/// The stdout log lines (JSON) with the authorizer's decision.
+fn decisions(output: &str) -> Vec<Value> {
+    output
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["fields"]["message"] == "authorizer decision")
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_answers_every_event_kind_with_emulator_tokens() {
+    let project = Project::seed().await;
+    let ada = project.token("ada@example.com", |r| r.tenant = Some("T2acme".into()));
+    let bob = project.token("bob@example.com", |_| {});
+    let expired = project.token("ada@example.com", |r| r.expires_in = Some(-120));
+    let refresh = project.token("ada@example.com", |r| r.refresh = Some(true));
+    let all_tokens = [&ada, &bob, &expired, &refresh];
+
+    let mut api = RuntimeApi::start().await;
+    let child = spawn_function(BINARY, &api, &project.env(&[]));
+
+    for fixture in ["rest-token.json", "rest-request.json", "http-v1.json", "http-v2.json"] {
+        // ada: reader grants GET /request; her current tenant's routes come from tenant-admin.
+        let body = response_body(api.invoke(event(fixture, &format!("Bearer {ada}"))).await);
+        let user_id = body["principalId"].as_str().unwrap().to_owned();
+        assert!(user_id.starts_with('U'), "{body}");
+        assert_eq!(body["context"]["userId"], user_id.as_str());
+        assert_eq!(body["context"]["roles"], "reader");
+        assert_eq!(body["context"]["permissions"], "items.read");
+        assert_eq!(body["context"]["currentTenant"], "T2acme");
+        let routes = allowed_resources(&body);
+        assert!(routes.contains(&"GET/request".to_owned()), "{fixture}: {routes:?}");
+        assert!(
+            routes.contains(&"DELETE/tenants/T2acme/*".to_owned()),
+            "{fixture}: {routes:?}"
+        );
+        assert!(routes.contains(&"GET/health".to_owned()), "{fixture}: {routes:?}");
+
+        // bob: only the routes for any authenticated user; GET /request gets 403 from API Gateway.
+        let body = response_body(api.invoke(event(fixture, &format!("bearer {bob}"))).await);
+        assert_eq!(allowed_resources(&body), ["GET/health"], "{fixture}");
+
+        // Expired, refresh, missing and garbage tokens: exactly "Unauthorized" (401).
+        let missing = event_without_token(fixture);
+        for bad in [
+            event(fixture, &format!("Bearer {expired}")),
+            event(fixture, &format!("Bearer {refresh}")),
+            event(fixture, "Bearer x.y.z"),
+            missing,
+        ] {
+            match api.invoke(bad).await {
+                Reply::Error { body, .. } => {
+                    assert_eq!(
+                        body,
+                        json!({"errorType": "Unauthorized", "errorMessage": "Unauthorized"})
+                    );
+                }
+                other => panic!("{fixture}: expected Unauthorized, got {other:?}"),
+            }
+        }
+    }
+    // The Descope session cookie, for REQUEST events.
+    let mut cookie_only = event_without_token("rest-request.json");
+    cookie_only["headers"]["Cookie"] = json!(format!("theme=dark; DS={ada}"));
+    let body = response_body(api.invoke(cookie_only).await);
+    assert!(allowed_resources(&body).contains(&"GET/request".to_owned()));
+
+    let (exit, output) = finish(child, Duration::ZERO);
+    assert_eq!(exit, None, "the function kept polling for events until stopped");
+    let lines = decisions(&output);
+    assert_eq!(lines.len(), 4 * 6 + 1, "one decision line per event:\n{output}");
+    assert_eq!(lines[0]["fields"]["decision"], "allow");
+    assert_eq!(lines[0]["fields"]["event_kind"], "rest_token");
+    assert!(lines[0]["fields"]["latency_us"].is_u64());
+    assert_eq!(lines[1]["fields"]["decision"], "deny");
+    assert_eq!(lines[2]["fields"]["reason"], "expired");
+    assert_eq!(lines[3]["fields"]["reason"], "refresh_token");
+    assert_eq!(lines[5]["fields"]["reason"], "missing_token");
+    assert!(output.contains("signing keys prefetched"), "{output}");
+    for token in all_tokens {
+        let signature = token.rsplit_once('.').unwrap().1;
+        assert!(!output.contains(signature), "a token leaked into the logs");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_api_simple_responses_decide_the_requested_route() {
+    let project = Project::seed().await;
+    let ada = project.token("ada@example.com", |_| {});
+    let bob = project.token("bob@example.com", |_| {});
+    let expired = project.token("bob@example.com", |r| r.expires_in = Some(-120));
+
+    let mut api = RuntimeApi::start().await;
+    let child = spawn_function(BINARY, &api, &project.env(&[("AUTHZ_SIMPLE_RESPONSES", "true")]));
+
+    let body = response_body(api.invoke(event("http-v2.json", &format!("Bearer {ada}"))).await);
+    assert_eq!(body["isAuthorized"], true);
+    assert_eq!(body["context"]["roles"], "reader");
+    let body = response_body(api.invoke(event("http-v2.json", &format!("Bearer {bob}"))).await);
+    assert_eq!(body["isAuthorized"], false);
+    assert_eq!(body["context"]["roles"], "");
+    let mut health = event("http-v2.json", &format!("Bearer {bob}"));
+    health["routeArn"] = json!("arn:aws:execute-api:us-east-1:123456789012:abcdef123/test/GET/health");
+    assert_eq!(response_body(api.invoke(health).await)["isAuthorized"], true);
+    // HTTP API cookies arrive in `cookies`.
+    let mut cookie_only = event_without_token("http-v2.json");
+    cookie_only["cookies"] = json!(["theme=dark", format!("DS={ada}")]);
+    assert_eq!(response_body(api.invoke(cookie_only).await)["isAuthorized"], true);
+    for bad in [
+        event("http-v2.json", &format!("Bearer {expired}")),
+        event_without_token("http-v2.json"),
+    ] {
+        assert_eq!(response_body(api.invoke(bad).await), json!({"isAuthorized": false}));
+    }
+    finish(child, Duration::ZERO);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_setting_stops_the_cold_start_with_an_init_error() {
+    let project = Project::seed().await;
+    let mut api = RuntimeApi::start().await;
+    let child = spawn_function(BINARY, &api, &project.env(&[("AUTHZ_POLICY", "{\"version\": 2}")]));
+
+    let reply = api.reply(Duration::from_secs(10)).await.expect("an init error");
+    let Reply::InitError { body, error_type, .. } = reply else {
+        panic!("expected an init error, got {reply:?}");
+    };
+    assert_eq!(error_type.as_deref(), Some("Runtime.ConfigError"));
+    assert_eq!(body["errorType"], "Runtime.ConfigError");
+    assert_eq!(
+        body["errorMessage"],
+        "invalid configuration: AUTHZ_POLICY: policy version 2 is not supported (this authorizer understands version 1)"
+    );
+    let (exit, output) = finish(child, Duration::from_secs(10));
+    assert_eq!(exit, Some(1), "the process exits:\n{output}");
+    assert_eq!(api.next_calls(), 0, "no event is requested");
+    let errors: Vec<&str> = output.lines().filter(|l| l.contains("\"level\":\"ERROR\"")).collect();
+    assert_eq!(errors.len(), 1, "one clear log line:\n{output}");
+    assert!(errors[0].contains("policy version 2 is not supported"), "{}", errors[0]);
+}

@@ -1,0 +1,179 @@
+//! Golden tests: AWS-shaped events for every authorizer kind, with a token minted at a fixed clock
+//! put in at test time, against exact expected responses in `tests/golden/`.
+//! `UPDATE_GOLDEN=1 cargo test -p apigateway-authorizer --test golden` rewrites the goldens.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod support;
+
+use apigateway_authorizer::{State, decide};
+use serde_json::{Value, json};
+use support::{Keys, NOW, assert_golden, claims, cold_state, event, event_without_token, has_no_nulls, state, wire};
+
+/// (golden prefix, fixture, simple responses)
+const KINDS: [(&str, &str, bool); 5] = [
+    ("rest-token", "rest-token.json", false),
+    ("rest-request", "rest-request.json", false),
+    ("http-v1", "http-v1.json", false),
+    ("http-v2-iam", "http-v2.json", false),
+    ("http-v2-simple", "http-v2.json", true),
+];
+
+fn user(case: &str) -> Value {
+    let mut c = claims();
+    match case {
+        // GET /request is granted by `reader`; the tenant role adds the current tenant's routes.
+        "allow" => {
+            c["roles"] = json!(["reader"]);
+            c["tenants"] = json!({
+                "T2acme": {"roles": ["tenant-admin"], "permissions": ["audit.read"]},
+                "T2globex": {"roles": ["tenant-admin"], "permissions": []}
+            });
+            c["dct"] = json!("T2acme");
+        }
+        // Some routes, not the requested one: API Gateway answers 403 from the cached policy.
+        "partial" => c["permissions"] = json!(["items.write"]),
+        // Nothing granted: explicit Deny over the whole API.
+        "deny" => c["roles"] = json!(["unknown-role"]),
+        "admin" => c["roles"] = json!(["admin"]),
+        other => panic!("unknown case {other}"),
+    }
+    c
+}
+
+async fn answer(state: &State, fixture: &str, authorization: &str) -> (Value, &'static str, &'static str) {
+    let decision = decide(state, &event(fixture, authorization)).await;
+    let (verdict, reason) = (decision.decision, decision.reason);
+    (wire(decision.response), verdict, reason)
+}
+
+#[tokio::test]
+async fn valid_tokens_get_exact_policies() {
+    let keys = Keys::new();
+    let iam = state(&keys, &[]).await;
+    let simple = state(&keys, &[("AUTHZ_SIMPLE_RESPONSES", "true")]).await;
+    for (case, verdict, reason) in [
+        ("allow", "allow", "route_granted"),
+        ("partial", "deny", "route_not_granted"),
+        ("deny", "deny", "nothing_granted"),
+        ("admin", "allow", "route_granted"),
+    ] {
+        let token = keys.signing.sign(&user(case)).unwrap();
+        for (name, fixture, is_simple) in KINDS {
+            let state = if is_simple { &simple } else { &iam };
+            let (response, got_verdict, got_reason) = answer(state, fixture, &format!("Bearer {token}")).await;
+            assert_eq!((got_verdict, got_reason), (verdict, reason), "{name}-{case}");
+            assert!(has_no_nulls(&response), "{name}-{case}: {response}");
+            assert!(
+                !response.to_string().contains(&token),
+                "the token never appears in a response"
+            );
+            assert_golden(&format!("{name}-{case}"), &response);
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_invalid_token_class_is_exactly_unauthorized() {
+    let keys = Keys::new();
+    let iam = state(&keys, &[]).await;
+    let simple = state(&keys, &[("AUTHZ_SIMPLE_RESPONSES", "true")]).await;
+    let sign = |edit: &dyn Fn(&mut Value)| {
+        let mut c = user("allow");
+        edit(&mut c);
+        keys.signing.sign(&c).unwrap()
+    };
+    let valid = sign(&|_| {});
+    let (signing_input, _) = valid.rsplit_once('.').unwrap();
+    let forged = keys.impostor.sign(&user("allow")).unwrap();
+    let bad_signature = format!("{signing_input}.{}", forged.rsplit_once('.').unwrap().1);
+    let classes: Vec<(&str, Option<String>, &str)> = vec![
+        ("missing", None, "missing_token"),
+        ("malformed", Some("Bearer not-a-jwt".into()), "malformed"),
+        ("malformed-scheme", Some("Basic dXNlcjpwYXNz".into()), "malformed"),
+        ("expired", Some(sign(&|c| c["exp"] = json!(NOW - 60))), "expired"),
+        ("bad-signature", Some(bad_signature), "bad_signature"),
+        (
+            "wrong-issuer",
+            Some(sign(&|c| c["iss"] = json!("https://api.descope.com/P2someoneelse"))),
+            "wrong_issuer",
+        ),
+        (
+            "refresh-token",
+            Some(sign(&|c| c["drn"] = json!("DSR"))),
+            "refresh_token",
+        ),
+        (
+            "unknown-kid",
+            Some(keys.unpublished.sign(&user("allow")).unwrap()),
+            // Just after the prefetch the verifier refuses an unknown kid without refetching.
+            "penalty_window",
+        ),
+    ];
+    for (class, token, reason) in &classes {
+        for (name, fixture, is_simple) in KINDS {
+            let state = if is_simple { &simple } else { &iam };
+            let event = match token {
+                None => event_without_token(fixture),
+                Some(t) if t.contains(' ') => event(fixture, t),
+                Some(t) => event(fixture, &format!("Bearer {t}")),
+            };
+            let decision = decide(state, &event).await;
+            assert_eq!(
+                (decision.decision, decision.reason),
+                ("unauthorized", *reason),
+                "{name} {class}"
+            );
+            let response = wire(decision.response);
+            let golden = if is_simple {
+                "http-v2-simple-unauthorized"
+            } else {
+                "unauthorized"
+            };
+            assert_golden(golden, &response);
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_kid_is_looked_up_once_then_refused() {
+    let keys = Keys::new();
+    let state = cold_state(&keys, &[]).await;
+    let token = keys.unpublished.sign(&user("allow")).unwrap();
+    let bearer = format!("Bearer {token}");
+    let (response, verdict, reason) = answer(&state, "rest-token.json", &bearer).await;
+    assert_eq!((verdict, reason), ("unauthorized", "unknown_kid"));
+    assert_golden("unauthorized", &response);
+    let (_, _, reason) = answer(&state, "rest-token.json", &bearer).await;
+    assert_eq!(reason, "penalty_window");
+}
+
+#[tokio::test]
+async fn bearer_prefix_in_any_case_or_none() {
+    let keys = Keys::new();
+    let state = state(&keys, &[]).await;
+    let token = keys.signing.sign(&user("allow")).unwrap();
+    for header in [format!("bearer {token}"), format!("BEARER  {token}"), token.clone()] {
+        let (response, verdict, _) = answer(&state, "rest-request.json", &header).await;
+        assert_eq!(verdict, "allow");
+        assert_golden("rest-request-allow", &response);
+    }
+}
+
+#[tokio::test]
+async fn unknown_events_and_bad_arns_are_unauthorized_not_errors() {
+    let keys = Keys::new();
+    let state = state(&keys, &[]).await;
+    let token = keys.signing.sign(&user("allow")).unwrap();
+    let mut bad_arn = event("rest-token.json", &format!("Bearer {token}"));
+    bad_arn["methodArn"] = json!("arn:aws:lambda:us-east-1:1:function:x");
+    for (event, reason) in [
+        (json!({"hello": "world"}), "unsupported_event"),
+        (json!(null), "unsupported_event"),
+        (json!({"type": "TOKEN", "authorizationToken": "x"}), "bad_arn"),
+        (bad_arn, "bad_arn"),
+    ] {
+        let decision = decide(&state, &event).await;
+        assert_eq!(decision.reason, reason);
+        assert_golden("unauthorized", &wire(decision.response));
+    }
+}

@@ -1,0 +1,97 @@
+//! The README's policy examples parse (JSON and TOML read the same) and its worked example holds.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod support;
+
+use apigateway_authorizer::{Settings, State, decide};
+use authz_policy::PolicyDocument;
+use descope_jwt::testing::jwks;
+use serde_json::{Value, json};
+use support::{Keys, NOW, PID, claims, serve_jwks, wire};
+
+/// The first fenced block in the README with this language tag.
+fn block(lang: &str) -> String {
+    let readme = std::fs::read_to_string(support::dir().join("../README.md")).unwrap();
+    let start = readme.find(&format!("```{lang}\n")).unwrap() + lang.len() + 4;
+    let end = start + readme[start..].find("```").unwrap();
+    readme[start..end].to_owned()
+}
+
+#[test]
+fn readme_policy_is_the_same_in_json_and_toml() {
+    let json = PolicyDocument::parse(&block("json")).unwrap();
+    let toml = PolicyDocument::parse(&block("toml")).unwrap();
+    assert_eq!(format!("{:?}", json.apigateway()), format!("{:?}", toml.apigateway()));
+}
+
+#[tokio::test]
+async fn readme_worked_example_holds() {
+    let keys = Keys::new();
+    let base = serve_jwks(jwks(&[&keys.signing])).await;
+    let policy = block("json");
+    let settings = Settings::from_lookup(|name| match name {
+        "DESCOPE_PROJECT_ID" => Some(PID.to_owned()),
+        "DESCOPE_JWKS_URL" => Some(format!("{base}/v2/keys/{PID}")),
+        "AUTHZ_POLICY" => Some(policy.clone()),
+        _ => None,
+    })
+    .unwrap();
+    let state = State::new(settings).unwrap().with_fixed_clock(NOW);
+    let mut ada = claims();
+    ada["sub"] = json!("U2ada");
+    ada["roles"] = json!(["viewer"]);
+    ada["permissions"] = json!(["items.write"]);
+    ada["tenants"] = json!({"T1": {"roles": ["tenant-admin"]}, "T2": {"permissions": ["invoices.read"]}});
+    let token = keys.signing.sign(&ada).unwrap();
+    let arn = |route: &str| format!("arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/{route}");
+    let ask = |route: &str| {
+        let event = json!({"type": "TOKEN", "authorizationToken": format!("Bearer {token}"), "methodArn": arn(route)});
+        let state = &state;
+        async move { decide(state, &event).await }
+    };
+
+    let decision = ask("GET/items/42").await;
+    assert_eq!(decision.decision, "allow");
+    let body = wire(decision.response);
+    assert_eq!(body["principalId"], "U2ada");
+    let mut expected: Vec<String> = ["GET/health", "GET/items", "GET/items/*", "GET/me"].map(arn).into();
+    for method in ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] {
+        expected.push(arn(&format!("{method}/tenants/T1/*")));
+    }
+    expected.extend(
+        [
+            "GET/tenants/T2/invoices",
+            "GET/tenants/T2/invoices/*",
+            "POST/items",
+            "PUT/items/*",
+            "DELETE/items/*",
+        ]
+        .map(arn),
+    );
+    let resources: Vec<String> =
+        serde_json::from_value(body["policyDocument"]["Statement"][0]["Resource"].clone()).unwrap();
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(resources), sorted(expected));
+    assert_eq!(body["policyDocument"]["Statement"][0]["Effect"], "Allow");
+    assert_eq!(body["context"]["permissions"], "items.write");
+
+    for (route, verdict) in [
+        ("PUT/items/42", "allow"),
+        ("DELETE/tenants/T1/users/7", "allow"),
+        ("GET/tenants/T2/invoices/9", "allow"),
+        ("DELETE/tenants/T2/invoices/9", "deny"),
+        ("GET/admin/stats", "deny"),
+    ] {
+        assert_eq!(ask(route).await.decision, verdict, "{route}");
+    }
+
+    let mut admin = claims();
+    admin["roles"] = json!(["admin"]);
+    let token = keys.signing.sign(&admin).unwrap();
+    let event = json!({"type": "TOKEN", "authorizationToken": token, "methodArn": arn("GET/admin/stats")});
+    let body: Value = wire(decide(&state, &event).await.response);
+    assert_eq!(body["policyDocument"]["Statement"][0]["Resource"], json!([arn("*/*")]));
+}

@@ -1,0 +1,240 @@
+//! The versioned document: format detection, version check, shape, then validation of each
+//! section. Every error names where in the document the problem is.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::{
+    apigateway::{ApiGatewayPolicy, RawApiGateway},
+    route::RouteError,
+};
+
+/// The only document version this build understands.
+pub const SUPPORTED_VERSION: u64 = 1;
+
+/// The text format of a policy document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// JSON.
+    Json,
+    /// TOML.
+    Toml,
+}
+
+impl Format {
+    /// JSON when the text starts with `{` (after whitespace), TOML otherwise.
+    pub fn detect(text: &str) -> Self {
+        if text.trim_start().starts_with('{') {
+            Self::Json
+        } else {
+            Self::Toml
+        }
+    }
+}
+
+/// Why a policy document was refused. Messages are written for the operator reading the cold
+/// start log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// The text is not valid JSON or TOML.
+    #[error("policy is not valid {format:?}: {message}")]
+    Syntax {
+        /// The format it was read as.
+        format: Format,
+        /// The parser's message.
+        message: String,
+    },
+    /// The top level is not an object/table, or has no `version`.
+    #[error("policy has no \"version\" (write \"version\": {SUPPORTED_VERSION} at the top level)")]
+    MissingVersion,
+    /// A version this build does not understand.
+    #[error("policy version {found} is not supported (this authorizer understands version {SUPPORTED_VERSION})")]
+    UnsupportedVersion {
+        /// The version in the document, as written.
+        found: String,
+    },
+    /// A field is unknown, missing or of the wrong type.
+    #[error("policy is malformed: {0}")]
+    Shape(String),
+    /// A route pattern is invalid.
+    #[error("policy route {route:?} at {location} is invalid: {reason}")]
+    Route {
+        /// The route as written.
+        route: String,
+        /// Where it is (`apigateway.roles.admin`).
+        location: String,
+        /// What is wrong.
+        reason: RouteError,
+    },
+    /// A role or permission name is empty.
+    #[error("policy has an empty role or permission name at {0}")]
+    EmptyName(String),
+    /// The tenant source is incomplete or inconsistent.
+    #[error("policy tenant source is invalid: {0}")]
+    TenantSource(String),
+    /// `{tenant}` used where no tenant is known.
+    #[error("policy route {route:?} at {location} uses {{tenant}}, which only tenant-scoped grants may use")]
+    PlaceholderOutsideTenants {
+        /// The route as written.
+        route: String,
+        /// Where it is.
+        location: String,
+    },
+    /// With the `pathParameter` tenant source, a tenant grant without `{tenant}` would apply to
+    /// every tenant's paths.
+    #[error(
+        "policy route {route:?} at {location} must contain {{tenant}}: with the pathParameter tenant source the tenant is the path segment at {{tenant}}"
+    )]
+    PlaceholderRequired {
+        /// The route as written.
+        route: String,
+        /// Where it is.
+        location: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDocument {
+    #[allow(dead_code)]
+    version: Value,
+    apigateway: Option<RawApiGateway>,
+    appsync: Option<Value>,
+}
+
+/// A parsed, validated policy document.
+#[derive(Debug, Clone)]
+pub struct PolicyDocument {
+    apigateway: Option<ApiGatewayPolicy>,
+    appsync: Option<Value>,
+}
+
+impl PolicyDocument {
+    /// Parses JSON or TOML, detected by [`Format::detect`].
+    pub fn parse(text: &str) -> Result<Self, PolicyError> {
+        Self::parse_as(text, Format::detect(text))
+    }
+
+    /// Parses text in the given format and validates it.
+    pub fn parse_as(text: &str, format: Format) -> Result<Self, PolicyError> {
+        let value: Value = match format {
+            Format::Json => serde_json::from_str(text).map_err(|e| PolicyError::Syntax {
+                format,
+                message: e.to_string(),
+            })?,
+            Format::Toml => toml::from_str(text).map_err(|e| PolicyError::Syntax {
+                format,
+                message: e.message().to_owned(),
+            })?,
+        };
+        Self::from_value(value)
+    }
+
+    /// Validates an already parsed document. The version is checked before anything else, so a
+    /// document written for a newer authorizer is refused with that reason.
+    pub fn from_value(value: Value) -> Result<Self, PolicyError> {
+        match value.get("version") {
+            None => return Err(PolicyError::MissingVersion),
+            Some(v) if v.as_u64() == Some(SUPPORTED_VERSION) => {}
+            Some(v) => {
+                return Err(PolicyError::UnsupportedVersion { found: v.to_string() });
+            }
+        }
+        let raw: RawDocument = serde_json::from_value(value).map_err(|e| PolicyError::Shape(e.to_string()))?;
+        let apigateway = raw.apigateway.map(ApiGatewayPolicy::from_raw).transpose()?;
+        Ok(Self {
+            apigateway,
+            appsync: raw.appsync,
+        })
+    }
+
+    /// The API Gateway section, when present.
+    pub fn apigateway(&self) -> Option<&ApiGatewayPolicy> {
+        self.apigateway.as_ref()
+    }
+
+    /// The AppSync section, unvalidated (reserved for the AppSync authorizer).
+    pub fn appsync_raw(&self) -> Option<&Value> {
+        self.appsync.as_ref()
+    }
+}
+
+/// Checks that every key of a grant map is a non-empty name.
+pub(crate) fn check_names<T>(map: &BTreeMap<String, T>, location: &str) -> Result<(), PolicyError> {
+    match map.keys().find(|k| k.trim().is_empty()) {
+        Some(_) => Err(PolicyError::EmptyName(location.to_owned())),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_is_detected() {
+        assert_eq!(Format::detect("  {\"version\": 1}"), Format::Json);
+        assert_eq!(Format::detect("version = 1"), Format::Toml);
+    }
+
+    #[test]
+    fn version_is_checked_first() {
+        assert_eq!(PolicyDocument::parse("{}").unwrap_err(), PolicyError::MissingVersion);
+        assert_eq!(
+            PolicyDocument::parse(r#"{"version": 2, "apigateway": {"nonsense": 1}}"#).unwrap_err(),
+            PolicyError::UnsupportedVersion { found: "2".into() }
+        );
+        assert_eq!(
+            PolicyDocument::parse("version = \"1\"").unwrap_err(),
+            PolicyError::UnsupportedVersion { found: "\"1\"".into() }
+        );
+        let err = PolicyDocument::parse("version = 2").unwrap_err();
+        assert!(err.to_string().contains("understands version 1"), "{err}");
+    }
+
+    #[test]
+    fn syntax_errors_name_the_format() {
+        let err = PolicyDocument::parse("{\"version\": 1,").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                PolicyError::Syntax {
+                    format: Format::Json,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = PolicyDocument::parse("version = = 1").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                PolicyError::Syntax {
+                    format: Format::Toml,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_sections_and_fields_are_refused() {
+        let err = PolicyDocument::parse(r#"{"version": 1, "apigw": {}}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field `apigw`"), "{err}");
+        let err = PolicyDocument::parse(r#"{"version": 1, "apigateway": {"rols": {}}}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field `rols`"), "{err}");
+        let err = PolicyDocument::parse(r#"{"version": 1, "apigateway": {"roles": {"a": "GET /x"}}}"#).unwrap_err();
+        assert!(matches!(err, PolicyError::Shape(_)), "{err}");
+    }
+
+    #[test]
+    fn the_appsync_section_is_reserved_and_kept() {
+        let doc = PolicyDocument::parse(r#"{"version": 1, "appsync": {"anything": ["goes", "here"]}}"#).unwrap();
+        assert!(doc.apigateway().is_none());
+        assert_eq!(doc.appsync_raw().unwrap()["anything"][0], "goes");
+    }
+}

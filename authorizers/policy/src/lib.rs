@@ -1,0 +1,32 @@
+//! The authorizers' authorization policy: one declarative, versioned document that maps Descope
+//! project roles, tenant roles and permissions to the API routes they may call. Default deny.
+//!
+//! ```
+//! let doc = authz_policy::PolicyDocument::parse(r#"{
+//!   "version": 1,
+//!   "apigateway": {
+//!     "authenticated": ["GET /me"],
+//!     "roles": {"admin": ["* /*"]},
+//!     "permissions": {"items.write": ["POST /items", "PUT /items/*"]}
+//!   }
+//! }"#)?;
+//! let policy = doc.apigateway().ok_or("no apigateway section")?;
+//! let roles = vec!["viewer".to_owned()];
+//! let permissions = vec!["items.write".to_owned()];
+//! let grants = policy.grants(&authz_policy::Principal::new(&roles, &permissions), None);
+//! assert!(grants.allows("PUT", "/items/7"));
+//! assert!(!grants.allows("DELETE", "/items/7"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The crate is pure: no AWS types, no I/O besides parsing text handed to it. The document layout
+//! is `{"version": 1, "apigateway": {...}, "appsync": {...}}`; each authorizer reads its own
+//! section. The `appsync` section is reserved (kept as raw JSON) for the AppSync authorizer.
+
+mod apigateway;
+mod document;
+mod route;
+
+pub use apigateway::{ApiGatewayPolicy, Grants, Membership, Principal, TenantSource};
+pub use document::{Format, PolicyDocument, PolicyError, SUPPORTED_VERSION};
+pub use route::{MAX_PATH_BYTES, Method, Route, RouteError, TENANT_PLACEHOLDER, is_safe_tenant_id};
