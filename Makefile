@@ -5,13 +5,14 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 CARGO ?= cargo
 
-.PHONY: help test demo bench fmt lint unit compat toolchain moto package
+.PHONY: help test demo bench fmt lint unit compat toolchain moto package infra deploy
 
 help:
 	@echo "make demo   - the whole migration end to end on local stand-ins"
 	@echo "make test   - fmt check, clippy -D warnings, every test (what CI runs)"
 	@echo "make bench  - benchmarks; record results in BENCHMARKS.md"
-	@echo "make package - arm64 Lambda zip of the API Gateway authorizer (installs cargo-lambda and zig)"
+	@echo "make package - arm64 Lambda zips of the authorizers (installs cargo-lambda and zig)"
+	@echo "make deploy - sam build + sam deploy --guided of infra/template.yaml (needs an AWS account)"
 
 ## The Rust toolchain comes with the machine (rustup, cargo-nextest); fmt and clippy are checked
 ## here so a missing component fails with a clear message rather than an odd one.
@@ -20,7 +21,7 @@ toolchain:
 	@$(CARGO) fmt --version >/dev/null 2>&1 || { echo "rustfmt missing: rustup component add rustfmt"; exit 1; }
 	@$(CARGO) clippy --version >/dev/null 2>&1 || { echo "clippy missing: rustup component add clippy"; exit 1; }
 
-test: toolchain moto fmt lint unit compat
+test: toolchain moto fmt lint unit compat infra
 
 ## moto server (pinned) is the local Cognito of the importer's tests; installed into .venv-moto.
 moto:
@@ -39,6 +40,17 @@ unit:
 compat:
 	bash tests/descope-emulator/compat/run.sh
 
+## SAM templates: cfn-lint, sam validate --lint, cfn-lint on the expanded template, checkov
+## (installs pinned tools into .venv-infra and .venv-checkov).
+infra:
+	bash infra/lint.sh
+
+## Deploys infra/template.yaml to your AWS account (needs credentials; asks for the parameters).
+deploy: package
+	bash infra/lint.sh
+	cd infra && export PATH="$(CURDIR)/.venv-cl/bin:$(CURDIR)/.venv-infra/bin:$$PATH" SAM_CLI_TELEMETRY=0 && \
+		sam build --beta-features && sam deploy --guided
+
 ## The API Gateway authorizer's arm64 Lambda zip (installs cargo-lambda and zig into .venv-cl).
 package:
 	bash authorizers/apigateway/package.sh
@@ -49,7 +61,8 @@ bench: toolchain package
 	bash tests/moto/install.sh
 	$(CARGO) bench -p cognito-to-descope --bench migrate --locked
 
-demo:
-	@echo "make demo: not yet available (it arrives with the infra and demo issue)."
-	@echo "Meanwhile: 'make test' runs everything that exists, and tests/descope-emulator/README.md"
-	@echo "shows how to run the local Descope emulator by hand."
+## The whole migration on local stand-ins: moto as Cognito, the emulator as Descope, the real
+## importer and authorizer binaries (the latter under a local Lambda Runtime API).
+demo: toolchain moto
+	$(CARGO) build --locked -p cognito-to-descope -p apigateway-authorizer --bins
+	$(CARGO) run --locked -q -p demo

@@ -34,7 +34,13 @@ def main():
     parser.add_argument("--users", type=int, default=10000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--groups", default=",".join(name for name, _ in GROUPS),
+                        help="comma-separated group names (descriptions for known ones)")
+    parser.add_argument("--confirm-every", type=int, default=0,
+                        help="give every Nth user a permanent password (CONFIRMED); the rest stay FORCE_CHANGE_PASSWORD")
     args = parser.parse_args()
+    known = dict(GROUPS)
+    groups = [(name, known.get(name, name.title())) for name in args.groups.split(",") if name]
     rng = random.Random(args.seed)
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
@@ -51,7 +57,7 @@ def main():
             ]
         },
     )
-    for precedence, (name, description) in enumerate(GROUPS):
+    for precedence, (name, description) in enumerate(groups):
         backend.create_group(pool.id, name, description, None, precedence)
     memberships = 0
     for i in range(args.users):
@@ -69,9 +75,11 @@ def main():
         if i % 3 == 0:
             attributes.append({"Name": "phone_number", "Value": f"+1555{i:07d}"})
         backend.admin_create_user(pool.id, username, "SUPPRESS", "Temp-Passw0rd!", attributes)
+        if args.confirm_every and i % args.confirm_every == 1:
+            backend.admin_set_user_password(pool.id, username, "Perm-Passw0rd!", True)
         if i % 10 == 0:
             backend.admin_disable_user(pool.id, username)
-        for name, _ in rng.sample(GROUPS, rng.randint(1, len(GROUPS))):
+        for name, _ in rng.sample(groups, rng.randint(1, len(groups))):
             backend.admin_add_user_to_group(pool.id, name, username)
             memberships += 1
 

@@ -1,0 +1,582 @@
+//! `make demo`: the whole migration on a laptop, with local stand-ins for AWS and Descope.
+//!
+//! 1. moto (a local Cognito) with a seeded pool: a few hundred users in admin / editor / viewer
+//!    groups, custom attributes of four types, some disabled, most FORCE_CHANGE_PASSWORD;
+//! 2. the Descope emulator;
+//! 3. the importer's dry run, live migration and `verify` (the real binary);
+//! 4. session tokens for a few migrated users, minted by the emulator, sent through the real
+//!    authorizer binaries under a local Lambda Runtime API as REST, HTTP API and AppSync requests;
+//! 5. a table of who may do what, and why.
+//!
+//! Everything it starts is stopped when it ends, also on Ctrl-C. Logs and reports stay in
+//! `demo-output/`.
+
+use std::{
+    io::{BufRead as _, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, ExitCode, Stdio},
+    time::Duration,
+};
+
+use anyhow::{Context as _, Result, bail};
+use authz_policy::{PolicyDocument, Principal};
+use descope_emulator::{Emulator, EmulatorConfig, RunningEmulator, SessionRequest};
+use lambda_runtime_stub::{Reply, RuntimeApi, function_command};
+use serde_json::{Value, json};
+
+const PROJECT_ID: &str = "P2demoproject000000000000001";
+const MANAGEMENT_KEY: &str = "K2demo-management-key";
+const USERS: u32 = 300;
+const API_ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:demoapi";
+
+/// The authorization policy both authorizers load (the same default as infra/template.yaml).
+const POLICY: &str = r#"{
+  "version": 1,
+  "apigateway": {
+    "authenticated": ["GET /me"],
+    "roles": {
+      "admin": ["* /*"],
+      "editor": ["GET /items", "GET /items/*", "PUT /items/*"],
+      "viewer": ["GET /items", "GET /items/*"]
+    }
+  }
+}"#;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let outcome = tokio::select! {
+        outcome = run() => outcome,
+        signal = interrupted() => Err(anyhow::anyhow!("{signal}: stopped everything the demo started")),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\ndemo failed: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM; `run` is then dropped, and with it every process it started.
+async fn interrupted() -> &'static str {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "interrupted",
+        () = terminate => "terminated",
+    }
+}
+
+async fn run() -> Result<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
+    let bin_dir = std::env::current_exe()?
+        .parent()
+        .context("the demo binary has no folder")?
+        .to_owned();
+    let out = root.join("demo-output");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out)?;
+
+    heading("1. Cognito (moto on loopback) with a seeded user pool");
+    let moto = Moto::start(&root)?;
+    println!(
+        "pool {} at {}: {} users, {} group memberships (admin, editor, viewer), every 10th user disabled",
+        moto.pool_id, moto.url, moto.users, moto.memberships
+    );
+
+    heading("2. Descope (the emulator on loopback)");
+    let descope = RunningEmulator::start(
+        Emulator::new(EmulatorConfig::new(PROJECT_ID, MANAGEMENT_KEY))?,
+        "127.0.0.1:0",
+    )
+    .await
+    .context("starting the Descope emulator")?;
+    println!("project {PROJECT_ID} at {}", descope.base_url());
+
+    let importer = Importer {
+        binary: bin_dir.join("cognito-to-descope"),
+        moto: &moto,
+        descope_url: descope.base_url(),
+        out: &out,
+    };
+    heading("3a. cognito-to-descope migrate --dry-run");
+    importer.run(&["migrate", "--dry-run"]).await?;
+    heading("3b. cognito-to-descope migrate");
+    importer.run(&["migrate"]).await?;
+    heading("3c. cognito-to-descope verify");
+    importer.run(&["verify"]).await?;
+
+    heading("4. Session tokens from Descope, through the authorizers");
+    let people = pick_people(&descope.emulator.state_dump())?;
+    let policy = PolicyDocument::parse(POLICY)?;
+    let apigateway_policy = policy
+        .apigateway()
+        .context("the demo policy has an apigateway section")?;
+    let mut rest = Function::start(
+        &bin_dir.join("apigateway-authorizer"),
+        "apigateway-authorizer",
+        &descope,
+        &[],
+    )
+    .await?;
+    let mut http = Function::start(
+        &bin_dir.join("apigateway-authorizer"),
+        "apigateway-authorizer",
+        &descope,
+        &[("AUTHZ_SIMPLE_RESPONSES", "true")],
+    )
+    .await?;
+
+    for person in &people {
+        let what = match person.token {
+            TokenKind::Session => format!("a session token ({})", person.roles.join(", ")),
+            TokenKind::Expired => "an expired session token".to_owned(),
+            TokenKind::Refresh => "a refresh token".to_owned(),
+            TokenKind::None => "no token".to_owned(),
+        };
+        println!("{:<24} {what}", person.login_id);
+    }
+    let mut rows = Vec::new();
+    for person in &people {
+        let token = match &person.token {
+            TokenKind::Session => Some(mint(&descope, &person.login_id, None, false)?),
+            TokenKind::Expired => Some(mint(&descope, &person.login_id, Some(-60), false)?),
+            TokenKind::Refresh => Some(mint(&descope, &person.login_id, None, true)?),
+            TokenKind::None => None,
+        };
+        // A hostile token is refused whatever it asks for: one request shows it.
+        let requests: &[(&str, &str)] = match person.token {
+            TokenKind::Session => &[("GET", "/items"), ("PUT", "/items/42"), ("DELETE", "/items/42")],
+            _ => &[("DELETE", "/items/42")],
+        };
+        for &(method, path) in requests {
+            let request = format!("{method} {path}");
+            let why = |allowed: bool| match (&person.token, allowed) {
+                (TokenKind::None, _) => person.note.clone(),
+                (TokenKind::Expired | TokenKind::Refresh, _) => format!("token refused: {}", person.note),
+                (TokenKind::Session, true) => {
+                    let granting: Vec<&str> = person
+                        .roles
+                        .iter()
+                        .filter(|role| {
+                            let roles = vec![(*role).clone()];
+                            apigateway_policy
+                                .grants(&Principal::new(&roles, &[]), None)
+                                .allows(method, path)
+                        })
+                        .map(String::as_str)
+                        .collect();
+                    format!("granted by role {}", granting.join(", "))
+                }
+                (TokenKind::Session, false) => format!("no role of {:?} grants {request}", person.roles),
+            };
+            let rest_event = json!({
+                "type": "TOKEN",
+                "authorizationToken": token.as_deref().map(|t| format!("Bearer {t}")).unwrap_or_default(),
+                "methodArn": format!("{API_ARN}/prod/{method}{path}"),
+            });
+            let decision = rest_decision(&rest.invoke(rest_event).await?, method, path);
+            rows.push(Row::new(
+                person,
+                "REST (TOKEN)",
+                &request,
+                &decision,
+                why(decision == "allow"),
+            ));
+
+            let mut headers = serde_json::Map::new();
+            if let Some(t) = &token {
+                headers.insert("authorization".into(), json!(format!("Bearer {t}")));
+            }
+            let http_event = json!({
+                "version": "2.0",
+                "type": "REQUEST",
+                "routeArn": format!("{API_ARN}/$default/{method}{path}"),
+                "identitySource": token.as_deref().map(|t| vec![format!("Bearer {t}")]).unwrap_or_default(),
+                "routeKey": format!("{method} /items{}", if path == "/items" { "" } else { "/{id}" }),
+                "rawPath": path,
+                "headers": headers,
+                "requestContext": {
+                    "accountId": "123456789012", "apiId": "demoapi", "stage": "$default",
+                    "http": {"method": method, "path": path},
+                },
+            });
+            let decision = http_decision(&http.invoke(http_event).await?);
+            rows.push(Row::new(
+                person,
+                "HTTP API (2.0)",
+                &request,
+                &decision,
+                why(decision == "allow"),
+            ));
+        }
+    }
+    rest.stop();
+    http.stop();
+
+    heading("5. Who may do what, and why");
+    print_table(&rows);
+    println!(
+        "\nLogs and JSON reports of the importer runs: {}",
+        out.join("logs").display()
+    );
+    Ok(())
+}
+
+fn heading(text: &str) {
+    println!("\n\x1b[1m== {text}\x1b[0m");
+}
+
+/// moto seeded in process by tests/moto/seeded_server.py; stopped (with its children) on drop.
+struct Moto {
+    child: Child,
+    url: String,
+    pool_id: String,
+    users: u64,
+    memberships: u64,
+}
+
+impl Moto {
+    fn start(root: &Path) -> Result<Self> {
+        let python = root.join(".venv-moto/bin/python");
+        if !python.exists() {
+            bail!("moto is not installed: run `bash tests/moto/install.sh` (make demo does)");
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let mut command = Command::new(python);
+        command
+            .arg(root.join("tests/moto/seeded_server.py"))
+            .args(["--port", &port.to_string(), "--users", &USERS.to_string()])
+            .args(["--groups", "admin,editor,viewer", "--confirm-every", "3"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = command.spawn().context("starting moto")?;
+        let mut line = String::new();
+        let stdout = child.stdout.take().context("moto's output")?;
+        BufReader::new(stdout).read_line(&mut line)?;
+        let ready: Value = serde_json::from_str(&line).with_context(|| format!("moto did not start: {line:?}"))?;
+        let text = |key: &str| ready[key].as_str().map(str::to_owned).unwrap_or_default();
+        Ok(Self {
+            url: text("url"),
+            pool_id: text("poolId"),
+            users: ready["users"].as_u64().unwrap_or_default(),
+            memberships: ready["memberships"].as_u64().unwrap_or_default(),
+            child,
+        })
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+struct Importer<'a> {
+    binary: PathBuf,
+    moto: &'a Moto,
+    descope_url: String,
+    out: &'a Path,
+}
+
+impl Importer<'_> {
+    async fn run(&self, args: &[&str]) -> Result<()> {
+        let status = tokio::process::Command::new(&self.binary)
+            .args(args)
+            .current_dir(self.out)
+            .env("AWS_ACCESS_KEY_ID", "demo")
+            .env("AWS_SECRET_ACCESS_KEY", "demo")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("COGNITO_REGION", "us-east-1")
+            .env("COGNITO_ENDPOINT_URL", &self.moto.url)
+            .env("COGNITO_USER_POOL_ID", &self.moto.pool_id)
+            .env("DESCOPE_PROJECT_ID", PROJECT_ID)
+            .env("DESCOPE_MANAGEMENT_KEY", MANAGEMENT_KEY)
+            .env("DESCOPE_BASE_URL", &self.descope_url)
+            .env("MIGRATION_LOG_DIR", self.out.join("logs"))
+            .kill_on_drop(true)
+            .status()
+            .await
+            .with_context(|| format!("running {}", self.binary.display()))?;
+        if !status.success() {
+            bail!("cognito-to-descope {} failed ({status})", args.join(" "));
+        }
+        Ok(())
+    }
+}
+
+/// An authorizer binary under a local Runtime API; killed on drop.
+struct Function {
+    api: RuntimeApi,
+    child: Option<Child>,
+}
+
+impl Function {
+    async fn start(binary: &Path, name: &str, descope: &RunningEmulator, extra: &[(&str, &str)]) -> Result<Self> {
+        let api = RuntimeApi::start_for(name).await?;
+        let mut command = function_command(binary, &api, name);
+        command
+            .env("DESCOPE_PROJECT_ID", PROJECT_ID)
+            .env("DESCOPE_BASE_URL", descope.base_url())
+            .env("AUTHZ_POLICY", POLICY)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in extra {
+            command.env(k, v);
+        }
+        let child = command
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        Ok(Self {
+            api,
+            child: Some(child),
+        })
+    }
+
+    async fn invoke(&mut self, event: Value) -> Result<Reply> {
+        Ok(self.api.invoke(event, Duration::from_secs(10)).await?)
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+enum TokenKind {
+    Session,
+    Expired,
+    Refresh,
+    None,
+}
+
+struct Person {
+    login_id: String,
+    roles: Vec<String>,
+    token: TokenKind,
+    note: String,
+}
+
+/// A viewer, an editor, an admin, plus the hostile cases: an expired token, a refresh token and
+/// no token at all.
+fn pick_people(dump: &Value) -> Result<Vec<Person>> {
+    let users = dump["users"].as_array().context("state dump without users")?;
+    let roles_of = |u: &Value| -> Vec<String> {
+        let mut roles: Vec<String> = u["roleNames"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.as_str().map(str::to_owned))
+            .collect();
+        roles.sort();
+        roles
+    };
+    let enabled = |u: &&Value| u["status"] == "enabled";
+    let find = |wanted: &[&str]| {
+        users
+            .iter()
+            .filter(enabled)
+            .find(|u| roles_of(u) == wanted)
+            .map(|u| (u["loginIds"][0].as_str().unwrap_or_default().to_owned(), roles_of(u)))
+    };
+    let mut people = Vec::new();
+    for wanted in [&["viewer"][..], &["editor"], &["admin"]] {
+        let (login_id, roles) = find(wanted).with_context(|| format!("no migrated user with roles {wanted:?}"))?;
+        people.push(Person {
+            login_id,
+            roles,
+            token: TokenKind::Session,
+            note: String::new(),
+        });
+    }
+    let (admin_login, admin_roles) = (people[2].login_id.clone(), people[2].roles.clone());
+    people.push(Person {
+        login_id: admin_login.clone(),
+        roles: admin_roles.clone(),
+        token: TokenKind::Expired,
+        note: "expired".into(),
+    });
+    people.push(Person {
+        login_id: admin_login,
+        roles: admin_roles,
+        token: TokenKind::Refresh,
+        note: "a refresh token is not a session".into(),
+    });
+    people.push(Person {
+        login_id: "(anonymous)".into(),
+        roles: vec![],
+        token: TokenKind::None,
+        note: "no token".into(),
+    });
+    Ok(people)
+}
+
+fn mint(descope: &RunningEmulator, login_id: &str, expires_in: Option<i64>, refresh: bool) -> Result<String> {
+    let request = SessionRequest {
+        login_id: Some(login_id.to_owned()),
+        expires_in,
+        refresh: Some(refresh),
+        ..SessionRequest::default()
+    };
+    let minted = descope
+        .emulator
+        .mint_session(&request)
+        .map_err(|e| anyhow::anyhow!("minting a token for {login_id}: {e:?}"))?;
+    Ok(minted.token)
+}
+
+/// `allow`, `deny (403)` or `401` from a REST authorizer answer for `METHOD path`.
+fn rest_decision(reply: &Reply, method: &str, path: &str) -> String {
+    match reply {
+        Reply::Response { body, .. } => {
+            let arn = format!("{API_ARN}/prod/{method}{path}");
+            let statements = body["policyDocument"]["Statement"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let matches = |effect: &str| {
+                statements.iter().filter(|s| s["Effect"] == effect).any(|s| {
+                    let resources = match &s["Resource"] {
+                        Value::String(r) => vec![r.clone()],
+                        Value::Array(rs) => rs.iter().filter_map(|r| r.as_str().map(str::to_owned)).collect(),
+                        _ => vec![],
+                    };
+                    resources.iter().any(|r| glob(r, &arn))
+                })
+            };
+            if matches("Allow") && !matches("Deny") {
+                "allow".into()
+            } else {
+                "deny (403)".into()
+            }
+        }
+        Reply::Error { body, .. } => format!("{} (401)", body["errorMessage"].as_str().unwrap_or("error")),
+        Reply::InitError { .. } => "init error".into(),
+    }
+}
+
+fn http_decision(reply: &Reply) -> String {
+    match reply {
+        Reply::Response { body, .. } if body["isAuthorized"] == true => "allow".into(),
+        Reply::Response { .. } => "deny (403)".into(),
+        Reply::Error { body, .. } => format!("{} (401)", body["errorMessage"].as_str().unwrap_or("error")),
+        Reply::InitError { .. } => "init error".into(),
+    }
+}
+
+/// IAM's wildcard match: `*` is any run of characters, `?` one character.
+fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+struct Row {
+    user: String,
+    roles: String,
+    api: String,
+    request: String,
+    decision: String,
+    why: String,
+}
+
+impl Row {
+    fn new(person: &Person, api: &str, request: &str, decision: &str, why: String) -> Self {
+        Self {
+            user: person.login_id.clone(),
+            roles: if person.roles.is_empty() {
+                "-".into()
+            } else {
+                person.roles.join(",")
+            },
+            api: api.into(),
+            request: request.into(),
+            decision: decision.into(),
+            why,
+        }
+    }
+}
+
+fn print_table(rows: &[Row]) {
+    let header = ["user", "roles", "API", "request", "decision", "why"];
+    let cells: Vec<[&str; 6]> = rows
+        .iter()
+        .map(|r| [r.user.as_str(), &r.roles, &r.api, &r.request, &r.decision, &r.why])
+        .collect();
+    let widths: Vec<usize> = (0..6)
+        .map(|i| {
+            cells
+                .iter()
+                .map(|c| c[i].chars().count())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |c: [&str; 6]| {
+        c.iter()
+            .zip(&widths)
+            .map(|(text, w)| format!("{text:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    println!("{}", line(header));
+    println!(
+        "{}",
+        widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  ")
+    );
+    for c in cells {
+        println!("{}", line(c));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn iam_wildcards() {
+        assert!(glob("arn:x/prod/*/*", "arn:x/prod/GET/items"));
+        assert!(glob("arn:x/prod/GET/items/*", "arn:x/prod/GET/items/42"));
+        assert!(!glob("arn:x/prod/GET/items/*", "arn:x/prod/GET/items"));
+        assert!(!glob("arn:x/prod/GET/*", "arn:x/prod/PUT/items"));
+    }
+}
