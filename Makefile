@@ -51,18 +51,20 @@ deploy: package
 	cd infra && export PATH="$(CURDIR)/.venv-cl/bin:$(CURDIR)/.venv-infra/bin:$$PATH" SAM_CLI_TELEMETRY=0 && \
 		sam build --beta-features && sam deploy --guided
 
-## The API Gateway authorizer's arm64 Lambda zip (installs cargo-lambda and zig into .venv-cl).
+## The authorizers' arm64 Lambda zips (installs cargo-lambda and zig into .venv-cl).
 package:
 	bash authorizers/apigateway/package.sh
+	bash authorizers/appsync/package.sh
 
 bench: toolchain package
 	$(CARGO) bench -p descope-jwt --bench verify --locked
 	$(CARGO) bench -p apigateway-authorizer --bench authorizer --locked
+	$(CARGO) bench -p appsync-authorizer --bench authorizer --locked
 	bash tests/moto/install.sh
 	$(CARGO) bench -p cognito-to-descope --bench migrate --locked
 
 ## The whole migration on local stand-ins: moto as Cognito, the emulator as Descope, the real
 ## importer and authorizer binaries (the latter under a local Lambda Runtime API).
 demo: toolchain moto
-	$(CARGO) build --locked -p cognito-to-descope -p apigateway-authorizer --bins
+	$(CARGO) build --locked -p cognito-to-descope -p apigateway-authorizer -p appsync-authorizer --bins
 	$(CARGO) run --locked -q -p demo

@@ -162,7 +162,7 @@ async fn cold_starts(keys: &Keys) -> (Duration, u64) {
     ];
     let (mut times, mut peak) = (Vec::new(), 0);
     for _ in 0..COLD_STARTS {
-        let mut api = RuntimeApi::start().await;
+        let mut api = RuntimeApi::start().await.unwrap();
         api.push(event("rest-token.json", &format!("Bearer {token}")));
         let started = Instant::now();
         let child = spawn_function(env!("CARGO_BIN_EXE_apigateway-authorizer"), &api, &env);

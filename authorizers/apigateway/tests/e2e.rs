@@ -11,7 +11,7 @@ use descope_emulator::{Emulator, EmulatorConfig, RunningEmulator, SessionRequest
 use serde_json::{Value, json};
 use support::{
     event, event_without_token,
-    runtime_api::{Reply, RuntimeApi, finish, spawn_function},
+    runtime_api::{Call as _, Reply, RuntimeApi, finish, spawn_function},
 };
 
 const PID: &str = "P2e2eproject0000000000000001";
@@ -139,12 +139,12 @@ async fn the_binary_answers_every_event_kind_with_emulator_tokens() {
     let refresh = project.token("ada@example.com", |r| r.refresh = Some(true));
     let all_tokens = [&ada, &bob, &expired, &refresh];
 
-    let mut api = RuntimeApi::start().await;
+    let mut api = RuntimeApi::start().await.unwrap();
     let child = spawn_function(BINARY, &api, &project.env(&[]));
 
     for fixture in ["rest-token.json", "rest-request.json", "http-v1.json", "http-v2.json"] {
         // ada: reader grants GET /request; her current tenant's routes come from tenant-admin.
-        let body = response_body(api.invoke(event(fixture, &format!("Bearer {ada}"))).await);
+        let body = response_body(api.call(event(fixture, &format!("Bearer {ada}"))).await);
         let user_id = body["principalId"].as_str().unwrap().to_owned();
         assert!(user_id.starts_with('U'), "{body}");
         assert_eq!(body["context"]["userId"], user_id.as_str());
@@ -160,7 +160,7 @@ async fn the_binary_answers_every_event_kind_with_emulator_tokens() {
         assert!(routes.contains(&"GET/health".to_owned()), "{fixture}: {routes:?}");
 
         // bob: only the routes for any authenticated user; GET /request gets 403 from API Gateway.
-        let body = response_body(api.invoke(event(fixture, &format!("bearer {bob}"))).await);
+        let body = response_body(api.call(event(fixture, &format!("bearer {bob}"))).await);
         assert_eq!(allowed_resources(&body), ["GET/health"], "{fixture}");
 
         // Expired, refresh, missing and garbage tokens: exactly "Unauthorized" (401).
@@ -171,7 +171,7 @@ async fn the_binary_answers_every_event_kind_with_emulator_tokens() {
             event(fixture, "Bearer x.y.z"),
             missing,
         ] {
-            match api.invoke(bad).await {
+            match api.call(bad).await {
                 Reply::Error { body, .. } => {
                     assert_eq!(
                         body,
@@ -185,7 +185,7 @@ async fn the_binary_answers_every_event_kind_with_emulator_tokens() {
     // The Descope session cookie, for REQUEST events.
     let mut cookie_only = event_without_token("rest-request.json");
     cookie_only["headers"]["Cookie"] = json!(format!("theme=dark; DS={ada}"));
-    let body = response_body(api.invoke(cookie_only).await);
+    let body = response_body(api.call(cookie_only).await);
     assert!(allowed_resources(&body).contains(&"GET/request".to_owned()));
 
     let (exit, output) = finish(child, Duration::ZERO);
@@ -213,27 +213,27 @@ async fn http_api_simple_responses_decide_the_requested_route() {
     let bob = project.token("bob@example.com", |_| {});
     let expired = project.token("bob@example.com", |r| r.expires_in = Some(-120));
 
-    let mut api = RuntimeApi::start().await;
+    let mut api = RuntimeApi::start().await.unwrap();
     let child = spawn_function(BINARY, &api, &project.env(&[("AUTHZ_SIMPLE_RESPONSES", "true")]));
 
-    let body = response_body(api.invoke(event("http-v2.json", &format!("Bearer {ada}"))).await);
+    let body = response_body(api.call(event("http-v2.json", &format!("Bearer {ada}"))).await);
     assert_eq!(body["isAuthorized"], true);
     assert_eq!(body["context"]["roles"], "reader");
-    let body = response_body(api.invoke(event("http-v2.json", &format!("Bearer {bob}"))).await);
+    let body = response_body(api.call(event("http-v2.json", &format!("Bearer {bob}"))).await);
     assert_eq!(body["isAuthorized"], false);
     assert_eq!(body["context"]["roles"], "");
     let mut health = event("http-v2.json", &format!("Bearer {bob}"));
     health["routeArn"] = json!("arn:aws:execute-api:us-east-1:123456789012:abcdef123/test/GET/health");
-    assert_eq!(response_body(api.invoke(health).await)["isAuthorized"], true);
+    assert_eq!(response_body(api.call(health).await)["isAuthorized"], true);
     // HTTP API cookies arrive in `cookies`.
     let mut cookie_only = event_without_token("http-v2.json");
     cookie_only["cookies"] = json!(["theme=dark", format!("DS={ada}")]);
-    assert_eq!(response_body(api.invoke(cookie_only).await)["isAuthorized"], true);
+    assert_eq!(response_body(api.call(cookie_only).await)["isAuthorized"], true);
     for bad in [
         event("http-v2.json", &format!("Bearer {expired}")),
         event_without_token("http-v2.json"),
     ] {
-        assert_eq!(response_body(api.invoke(bad).await), json!({"isAuthorized": false}));
+        assert_eq!(response_body(api.call(bad).await), json!({"isAuthorized": false}));
     }
     finish(child, Duration::ZERO);
 }
@@ -241,7 +241,7 @@ async fn http_api_simple_responses_decide_the_requested_route() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_setting_stops_the_cold_start_with_an_init_error() {
     let project = Project::seed().await;
-    let mut api = RuntimeApi::start().await;
+    let mut api = RuntimeApi::start().await.unwrap();
     let child = spawn_function(BINARY, &api, &project.env(&[("AUTHZ_POLICY", "{\"version\": 2}")]));
 
     let reply = api.reply(Duration::from_secs(10)).await.expect("an init error");

@@ -73,10 +73,10 @@ pub struct Membership<'a> {
 /// current tenant. Borrowed, so building one per request costs next to nothing.
 #[derive(Debug, Clone, Default)]
 pub struct Principal<'a> {
-    roles: &'a [String],
-    permissions: &'a [String],
-    tenants: Vec<Membership<'a>>,
-    current_tenant: Option<&'a str>,
+    pub(crate) roles: &'a [String],
+    pub(crate) permissions: &'a [String],
+    pub(crate) tenants: Vec<Membership<'a>>,
+    pub(crate) current_tenant: Option<&'a str>,
 }
 
 impl<'a> Principal<'a> {
@@ -102,7 +102,7 @@ impl<'a> Principal<'a> {
         self
     }
 
-    fn membership(&self, id: &str) -> Option<&Membership<'a>> {
+    pub(crate) fn membership(&self, id: &str) -> Option<&Membership<'a>> {
         self.tenants.iter().find(|m| m.id == id)
     }
 }

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::{
     apigateway::{ApiGatewayPolicy, RawApiGateway},
+    appsync::{AppSyncPolicy, FieldError, RawAppSync},
     route::RouteError,
 };
 
@@ -83,6 +84,24 @@ pub enum PolicyError {
         /// Where it is.
         location: String,
     },
+    /// An AppSync `Type.field` name is invalid.
+    #[error("policy field {field:?} at {location} is invalid: {reason}")]
+    Field {
+        /// The field as written.
+        field: String,
+        /// Where it is (`appsync.roles.admin`).
+        location: String,
+        /// What is wrong.
+        reason: FieldError,
+    },
+    /// The same AppSync field appears twice in one list.
+    #[error("policy field {field:?} is listed twice at {location}")]
+    DuplicateField {
+        /// The field as written.
+        field: String,
+        /// Where it is.
+        location: String,
+    },
     /// With the `pathParameter` tenant source, a tenant grant without `{tenant}` would apply to
     /// every tenant's paths.
     #[error(
@@ -109,7 +128,8 @@ struct RawDocument {
 #[derive(Debug, Clone)]
 pub struct PolicyDocument {
     apigateway: Option<ApiGatewayPolicy>,
-    appsync: Option<Value>,
+    appsync: Option<AppSyncPolicy>,
+    appsync_raw: Option<Value>,
 }
 
 impl PolicyDocument {
@@ -145,9 +165,18 @@ impl PolicyDocument {
         }
         let raw: RawDocument = serde_json::from_value(value).map_err(|e| PolicyError::Shape(e.to_string()))?;
         let apigateway = raw.apigateway.map(ApiGatewayPolicy::from_raw).transpose()?;
+        let appsync = match &raw.appsync {
+            None => None,
+            Some(value) => {
+                let section: RawAppSync =
+                    serde_json::from_value(value.clone()).map_err(|e| PolicyError::Shape(format!("appsync: {e}")))?;
+                Some(AppSyncPolicy::from_raw(section)?)
+            }
+        };
         Ok(Self {
             apigateway,
-            appsync: raw.appsync,
+            appsync,
+            appsync_raw: raw.appsync,
         })
     }
 
@@ -156,9 +185,14 @@ impl PolicyDocument {
         self.apigateway.as_ref()
     }
 
-    /// The AppSync section, unvalidated (reserved for the AppSync authorizer).
-    pub fn appsync_raw(&self) -> Option<&Value> {
+    /// The AppSync section, when present.
+    pub fn appsync(&self) -> Option<&AppSyncPolicy> {
         self.appsync.as_ref()
+    }
+
+    /// The AppSync section as written (already validated; see [`PolicyDocument::appsync`]).
+    pub fn appsync_raw(&self) -> Option<&Value> {
+        self.appsync_raw.as_ref()
     }
 }
 
@@ -232,9 +266,12 @@ mod tests {
     }
 
     #[test]
-    fn the_appsync_section_is_reserved_and_kept() {
-        let doc = PolicyDocument::parse(r#"{"version": 1, "appsync": {"anything": ["goes", "here"]}}"#).unwrap();
+    fn the_appsync_section_is_validated_and_kept() {
+        let doc = PolicyDocument::parse(r#"{"version": 1, "appsync": {"authenticated": ["Query.me"]}}"#).unwrap();
         assert!(doc.apigateway().is_none());
-        assert_eq!(doc.appsync_raw().unwrap()["anything"][0], "goes");
+        assert_eq!(doc.appsync().unwrap().protected().len(), 1);
+        assert_eq!(doc.appsync_raw().unwrap()["authenticated"][0], "Query.me");
+        let err = PolicyDocument::parse(r#"{"version": 1, "appsync": {"anything": ["goes", "here"]}}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field `anything`"), "{err}");
     }
 }

@@ -21,12 +21,15 @@
 //!
 //! The crate is pure: no AWS types, no I/O besides parsing text handed to it. The document layout
 //! is `{"version": 1, "apigateway": {...}, "appsync": {...}}`; each authorizer reads its own
-//! section. The `appsync` section is reserved (kept as raw JSON) for the AppSync authorizer.
+//! section. The `apigateway` section grants routes ([`ApiGatewayPolicy`]); the `appsync` section
+//! protects GraphQL fields written `Type.field` ([`AppSyncPolicy`]).
 
 mod apigateway;
+mod appsync;
 mod document;
 mod route;
 
 pub use apigateway::{ApiGatewayPolicy, Grants, Membership, Principal, TenantSource};
+pub use appsync::{AppSyncPolicy, FieldError, FieldGrants, FieldName, OperationType, is_graphql_name};
 pub use document::{Format, PolicyDocument, PolicyError, SUPPORTED_VERSION};
 pub use route::{MAX_PATH_BYTES, Method, Route, RouteError, TENANT_PLACEHOLDER, is_safe_tenant_id};

@@ -29,18 +29,19 @@ const MANAGEMENT_KEY: &str = "K2demo-management-key";
 const USERS: u32 = 300;
 const API_ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:demoapi";
 
-/// The authorization policy both authorizers load (the same default as infra/template.yaml).
-const POLICY: &str = r#"{
-  "version": 1,
-  "apigateway": {
-    "authenticated": ["GET /me"],
-    "roles": {
-      "admin": ["* /*"],
-      "editor": ["GET /items", "GET /items/*", "PUT /items/*"],
-      "viewer": ["GET /items", "GET /items/*"]
-    }
-  }
-}"#;
+/// The authorization policy both authorizers load: the default of infra/template.yaml (a test
+/// keeps the two equal).
+const POLICY: &str = include_str!("../policy.json");
+
+/// The GraphQL requests sent to the AppSync authorizer: (label, operation name, document).
+const GRAPHQL: &[(&str, &str, &str)] = &[
+    ("query items", "Items", "query Items { items { id owner } }"),
+    (
+        "mutation updateItem",
+        "Update",
+        "mutation Update { updateItem(id: \"42\") { id } }",
+    ),
+];
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -118,6 +119,7 @@ async fn run() -> Result<()> {
     let apigateway_policy = policy
         .apigateway()
         .context("the demo policy has an apigateway section")?;
+    let appsync_policy = policy.appsync().context("the demo policy has an appsync section")?;
     let mut rest = Function::start(
         &bin_dir.join("apigateway-authorizer"),
         "apigateway-authorizer",
@@ -132,6 +134,7 @@ async fn run() -> Result<()> {
         &[("AUTHZ_SIMPLE_RESPONSES", "true")],
     )
     .await?;
+    let mut appsync = Function::start(&bin_dir.join("appsync-authorizer"), "appsync-authorizer", &descope, &[]).await?;
 
     for person in &people {
         let what = match person.token {
@@ -216,9 +219,56 @@ async fn run() -> Result<()> {
                 why(decision == "allow"),
             ));
         }
+        let graphql: &[(&str, &str, &str)] = match person.token {
+            TokenKind::Session => GRAPHQL,
+            _ => &GRAPHQL[1..],
+        };
+        for &(label, operation, document) in graphql {
+            let authorization = token.as_deref().map(|t| format!("Bearer {t}")).unwrap_or_default();
+            let event = json!({
+                "authorizationToken": authorization,
+                "requestContext": {
+                    "apiId": "demoapi", "accountId": "123456789012", "requestId": format!("demo-{operation}"),
+                    "queryString": document, "operationName": operation, "variables": {},
+                },
+                "requestHeaders": {"authorization": authorization},
+            });
+            let reply = appsync.invoke(event).await?;
+            let (decision, denied) = appsync_decision(&reply);
+            let why = match (&person.token, decision.as_str()) {
+                (TokenKind::None, _) => person.note.clone(),
+                (TokenKind::Expired | TokenKind::Refresh, _) => format!("token refused: {}", person.note),
+                (TokenKind::Session, "refused") => format!("no role of {:?} grants this operation", person.roles),
+                (TokenKind::Session, _) => {
+                    let field = if operation == "Items" {
+                        ("Query", "items")
+                    } else {
+                        ("Mutation", "updateItem")
+                    };
+                    let granting: Vec<&str> = person
+                        .roles
+                        .iter()
+                        .filter(|role| {
+                            let roles = vec![(*role).clone()];
+                            appsync_policy
+                                .grants(&Principal::new(&roles, &[]), None)
+                                .allows(field.0, field.1)
+                        })
+                        .map(String::as_str)
+                        .collect();
+                    let mut why = format!("granted by role {}", granting.join(", "));
+                    if !denied.is_empty() {
+                        why.push_str(&format!("; nulled for this user: {}", denied.join(", ")));
+                    }
+                    why
+                }
+            };
+            rows.push(Row::new(person, "AppSync", label, &decision, why));
+        }
     }
     rest.stop();
     http.stop();
+    appsync.stop();
 
     heading("5. Who may do what, and why");
     print_table(&rows);
@@ -484,6 +534,27 @@ fn http_decision(reply: &Reply) -> String {
     }
 }
 
+/// `allow` or `refused`, and the denied fields, from an AppSync authorizer answer.
+fn appsync_decision(reply: &Reply) -> (String, Vec<String>) {
+    match reply {
+        Reply::Response { body, .. } if body["isAuthorized"] == true => {
+            let denied = body["deniedFields"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f.as_str().map(str::to_owned))
+                .collect();
+            ("allow".into(), denied)
+        }
+        Reply::Response { .. } => ("refused".into(), vec![]),
+        Reply::Error { body, .. } => (
+            format!("error: {}", body["errorMessage"].as_str().unwrap_or("?")),
+            vec![],
+        ),
+        Reply::InitError { .. } => ("init error".into(), vec![]),
+    }
+}
+
 /// IAM's wildcard match: `*` is any run of characters, `?` one character.
 fn glob(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
@@ -570,7 +641,24 @@ fn print_table(rows: &[Row]) {
 
 #[cfg(test)]
 mod tests {
-    use super::glob;
+    use super::{POLICY, glob};
+
+    #[test]
+    fn the_demo_policy_is_the_template_default_and_both_authorizers_accept_it() {
+        let template = include_str!("../../../infra/template.yaml");
+        let after = template.split("  AuthorizationPolicy:").nth(1).expect("the parameter");
+        let default = after.split("Default: >-").nth(1).expect("its default");
+        let text: String = default
+            .lines()
+            .skip(1)
+            .take_while(|l| l.starts_with("      "))
+            .collect();
+        let from_template: serde_json::Value = serde_json::from_str(&text).expect("the default is JSON");
+        let demo: serde_json::Value = serde_json::from_str(POLICY).expect("policy.json is JSON");
+        assert_eq!(from_template, demo);
+        let doc = authz_policy::PolicyDocument::parse(POLICY).expect("a valid policy");
+        assert!(doc.apigateway().is_some() && doc.appsync().is_some());
+    }
 
     #[test]
     fn iam_wildcards() {

@@ -300,3 +300,31 @@ pub fn function_command(binary: impl AsRef<std::ffi::OsStr>, api: &RuntimeApi, n
         .stderr(Stdio::piped());
     command
 }
+
+/// Waits up to `wait_for_exit` for `child` to exit by itself, kills it otherwise, and returns its
+/// exit code (`None` when it had to be killed) and everything it printed (stdout, then stderr).
+pub fn finish(mut child: std::process::Child, wait_for_exit: Duration) -> (Option<i32>, String) {
+    let started = Instant::now();
+    let mut exited = None;
+    while started.elapsed() < wait_for_exit {
+        if let Ok(Some(status)) = child.try_wait() {
+            exited = Some(status.code().unwrap_or(-1));
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    if exited.is_none() {
+        let _ = child.kill();
+    }
+    match child.wait_with_output() {
+        Ok(output) => {
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            (exited, text)
+        }
+        Err(e) => (exited, format!("(output unavailable: {e})")),
+    }
+}

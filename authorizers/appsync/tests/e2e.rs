@@ -1,0 +1,230 @@
+//! End to end: the compiled `appsync-authorizer` binary under a Lambda Runtime API stand-in,
+//! verifying tokens issued by the Descope emulator (users, roles and tenants created through its
+//! management API); plus a cold start with a bad setting.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod support;
+
+use std::time::Duration;
+
+use descope_emulator::{Emulator, EmulatorConfig, RunningEmulator, SessionRequest};
+use serde_json::{Value, json};
+use support::{
+    event, event_without_token,
+    runtime_api::{Call as _, Reply, RuntimeApi, finish, spawn_function},
+};
+
+const PID: &str = "P2e2eproject0000000000000001";
+const KEY: &str = "K2e2e-management-key";
+const BINARY: &str = env!("CARGO_BIN_EXE_appsync-authorizer");
+
+const POLICY_TOML: &str = r#"
+version = 1
+
+[appsync]
+authenticated = ["Query.me", "Query.listPosts"]
+
+[appsync.roles]
+admin = ["Mutation.deletePost", "Query.auditLog", "User.email"]
+
+[appsync.tenants.roles]
+tenant-admin = ["Query.tenantUsers"]
+"#;
+
+struct Project {
+    running: RunningEmulator,
+}
+
+impl Project {
+    /// An emulator with roles, a tenant and two users: ada (admin, tenant-admin of T2acme) and
+    /// bob (no roles).
+    async fn seed() -> Self {
+        let emulator = Emulator::new(EmulatorConfig::new(PID, KEY)).unwrap();
+        let running = RunningEmulator::start(emulator, "127.0.0.1:0").await.unwrap();
+        let http = reqwest::Client::new();
+        let call = |path: &'static str, body: Value| {
+            let request = http
+                .post(format!("{}{path}", running.base_url()))
+                .header("Authorization", format!("Bearer {PID}:{KEY}"))
+                .json(&body);
+            async move {
+                let response = request.send().await.unwrap();
+                assert!(
+                    response.status().is_success(),
+                    "{path}: {}",
+                    response.text().await.unwrap()
+                );
+            }
+        };
+        call(
+            "/v1/mgmt/role/create",
+            json!({"name": "admin", "permissionNames": ["pii.read"]}),
+        )
+        .await;
+        call("/v1/mgmt/role/create", json!({"name": "tenant-admin"})).await;
+        call("/v1/mgmt/tenant/create", json!({"id": "T2acme", "name": "Acme"})).await;
+        call(
+            "/v1/mgmt/user/create",
+            json!({"loginId": "ada@example.com", "roleNames": ["admin"],
+                   "userTenants": [{"tenantId": "T2acme", "roleNames": ["tenant-admin"]}]}),
+        )
+        .await;
+        call("/v1/mgmt/user/create", json!({"loginId": "bob@example.com"})).await;
+        Self { running }
+    }
+
+    fn token(&self, login: &str, edit: impl FnOnce(&mut SessionRequest)) -> String {
+        let mut request = SessionRequest {
+            login_id: Some(login.to_owned()),
+            ..SessionRequest::default()
+        };
+        edit(&mut request);
+        self.running.emulator.mint_session(&request).unwrap().token
+    }
+
+    fn env(&self, policy: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("DESCOPE_PROJECT_ID", PID.to_owned()),
+            ("DESCOPE_BASE_URL", self.running.base_url()),
+            ("AUTHZ_POLICY", policy.to_owned()),
+            ("AUTHZ_MAX_TTL_SECONDS", "3600".to_owned()),
+        ]
+    }
+}
+
+fn response_body(reply: Reply) -> Value {
+    match reply {
+        Reply::Response { body, .. } => body,
+        other => panic!("expected a response, got {other:?}"),
+    }
+}
+
+/// The stdout log lines (JSON) with the authorizer's decision.
+fn decisions(output: &str) -> Vec<Value> {
+    output
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["fields"]["message"] == "authorizer decision")
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_answers_appsync_with_emulator_tokens() {
+    let project = Project::seed().await;
+    let ada = project.token("ada@example.com", |r| {
+        r.tenant = Some("T2acme".into());
+        r.expires_in = Some(900);
+    });
+    let bob = project.token("bob@example.com", |r| r.expires_in = Some(120));
+    let expired = project.token("ada@example.com", |r| r.expires_in = Some(-120));
+    let refresh = project.token("ada@example.com", |r| r.refresh = Some(true));
+    let all_tokens = [&ada, &bob, &expired, &refresh];
+
+    let mut api = RuntimeApi::start().await.unwrap();
+    let child = spawn_function(BINARY, &api, &project.env(POLICY_TOML));
+
+    // ada: every protected field granted; her current tenant's tenant-admin role counts.
+    let body = response_body(api.call(event("query.json", &format!("Bearer {ada}"))).await);
+    assert_eq!(body["isAuthorized"], true, "{body}");
+    assert_eq!(body["deniedFields"], json!([]));
+    let user_id = body["resolverContext"]["userId"].as_str().unwrap().to_owned();
+    assert!(user_id.starts_with('U'), "{body}");
+    assert_eq!(body["resolverContext"]["roles"], "admin");
+    assert_eq!(body["resolverContext"]["permissions"], "pii.read");
+    assert_eq!(body["resolverContext"]["currentTenant"], "T2acme");
+    assert_eq!(body["resolverContext"]["authorizedTenant"], "T2acme");
+    let ttl = body["ttlOverride"].as_u64().unwrap();
+    assert!(
+        (880..=900).contains(&ttl),
+        "ttlOverride follows the token's lifetime: {ttl}"
+    );
+    let body = response_body(api.call(event("mutation.json", &format!("Bearer {ada}"))).await);
+    assert_eq!(body["isAuthorized"], true, "{body}");
+
+    // bob: authorized for the query with the protected fields denied; refused the mutation.
+    let body = response_body(api.call(event("query.json", &format!("bearer {bob}"))).await);
+    assert_eq!(body["isAuthorized"], true, "{body}");
+    assert_eq!(
+        body["deniedFields"],
+        json!([
+            "Mutation.deletePost",
+            "Query.auditLog",
+            "Query.tenantUsers",
+            "User.email"
+        ])
+    );
+    assert!(body["ttlOverride"].as_u64().unwrap() <= 120, "{body}");
+    let body = response_body(api.call(event("mutation.json", &format!("Bearer {bob}"))).await);
+    assert_eq!(
+        body,
+        json!({"isAuthorized": false, "resolverContext": {}, "ttlOverride": 0})
+    );
+
+    // Expired, refresh, missing and garbage tokens: not authorized, never an invocation error.
+    for bad in [
+        event("query.json", &format!("Bearer {expired}")),
+        event("query.json", &format!("Bearer {refresh}")),
+        event("query.json", "Bearer x.y.z"),
+        event_without_token("query.json"),
+    ] {
+        let body = response_body(api.call(bad).await);
+        assert_eq!(
+            body,
+            json!({"isAuthorized": false, "resolverContext": {}, "ttlOverride": 0})
+        );
+    }
+
+    let (exit, output) = finish(child, Duration::ZERO);
+    assert_eq!(exit, None, "the function kept polling for events until stopped");
+    let lines = decisions(&output);
+    assert_eq!(lines.len(), 8, "one decision line per event:\n{output}");
+    let field = |i: usize, name: &str| lines[i]["fields"][name].clone();
+    assert_eq!(
+        (field(0, "decision"), field(0, "reason")),
+        (json!("allow"), json!("all_granted"))
+    );
+    assert_eq!(field(0, "subject"), json!(user_id));
+    assert_eq!(field(0, "operation_type"), json!("query"));
+    assert!(field(0, "latency_us").is_u64());
+    assert_eq!(field(2, "reason"), json!("fields_denied"));
+    assert_eq!(field(2, "denied_fields"), json!(4));
+    assert_eq!(
+        (field(3, "decision"), field(3, "reason")),
+        (json!("refuse"), json!("operation_not_granted"))
+    );
+    assert_eq!(field(3, "refused"), json!("Mutation.deletePost"));
+    assert_eq!(field(4, "reason"), json!("expired"));
+    assert_eq!(field(5, "reason"), json!("refresh_token"));
+    assert_eq!(field(7, "reason"), json!("missing_token"));
+    assert!(output.contains("signing keys prefetched"), "{output}");
+    assert!(!output.contains("do-not-echo"), "request headers never reach the logs");
+    for token in all_tokens {
+        let signature = token.rsplit_once('.').unwrap().1;
+        assert!(!output.contains(signature), "a token leaked into the logs");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_setting_stops_the_cold_start_with_an_init_error() {
+    let project = Project::seed().await;
+    let mut api = RuntimeApi::start().await.unwrap();
+    let bad = r#"{"version": 1, "appsync": {"roles": {"admin": ["Mutation.*"]}}}"#;
+    let child = spawn_function(BINARY, &api, &project.env(bad));
+
+    let reply = api.reply(Duration::from_secs(10)).await.expect("an init error");
+    let Reply::InitError { body, error_type, .. } = reply else {
+        panic!("expected an init error, got {reply:?}");
+    };
+    assert_eq!(error_type.as_deref(), Some("Runtime.ConfigError"));
+    assert_eq!(body["errorType"], "Runtime.ConfigError");
+    assert_eq!(
+        body["errorMessage"],
+        "invalid configuration: AUTHZ_POLICY: policy field \"Mutation.*\" at appsync.roles.admin is invalid: wildcards are not allowed: AppSync needs every Type.field spelled out"
+    );
+    let (exit, output) = finish(child, Duration::from_secs(10));
+    assert_eq!(exit, Some(1), "the process exits:\n{output}");
+    assert_eq!(api.next_calls(), 0, "no event is requested");
+    let errors: Vec<&str> = output.lines().filter(|l| l.contains("\"level\":\"ERROR\"")).collect();
+    assert_eq!(errors.len(), 1, "one clear log line:\n{output}");
+    assert!(errors[0].contains("wildcards are not allowed"), "{}", errors[0]);
+}

@@ -1,0 +1,93 @@
+//! The README's policy examples parse (JSON and TOML read the same) and its worked example holds.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod support;
+
+use appsync_authorizer::{Settings, State, decide};
+use authz_policy::PolicyDocument;
+use descope_jwt::testing::jwks;
+use serde_json::{Value, json};
+use support::{Keys, NOW, PID, claims, serve_jwks};
+
+/// The first fenced block in the README with this language tag.
+fn block(lang: &str) -> String {
+    let readme = std::fs::read_to_string(support::dir().join("../README.md")).unwrap();
+    let start = readme.find(&format!("```{lang}\n")).unwrap() + lang.len() + 4;
+    let end = start + readme[start..].find("```").unwrap();
+    readme[start..end].to_owned()
+}
+
+#[test]
+fn readme_policy_is_the_same_in_json_and_toml() {
+    let json = PolicyDocument::parse(&block("json")).unwrap();
+    let toml = PolicyDocument::parse(&block("toml")).unwrap();
+    assert!(json.appsync().is_some());
+    assert_eq!(format!("{:?}", json.appsync()), format!("{:?}", toml.appsync()));
+}
+
+#[tokio::test]
+async fn readme_worked_example_holds() {
+    let keys = Keys::new();
+    let base = serve_jwks(jwks(&[&keys.signing])).await;
+    let policy = block("json");
+    let settings = Settings::from_lookup(|name| match name {
+        "DESCOPE_PROJECT_ID" => Some(PID.to_owned()),
+        "DESCOPE_JWKS_URL" => Some(format!("{base}/v2/keys/{PID}")),
+        "AUTHZ_POLICY" => Some(policy.clone()),
+        _ => None,
+    })
+    .unwrap();
+    let state = State::new(settings).unwrap().with_fixed_clock(NOW);
+    let mut ada = claims();
+    ada["sub"] = json!("U2ada");
+    ada["exp"] = json!(NOW + 600);
+    ada["roles"] = json!(["editor"]);
+    ada["permissions"] = json!(["pii.read"]);
+    ada["tenants"] = json!({"T1": {"roles": ["tenant-admin"]}, "T2": {"permissions": ["billing.read"]}});
+    ada["dct"] = json!("T1");
+    let token = keys.signing.sign(&ada).unwrap();
+    let ask = |query: &str| {
+        let event = json!({
+            "authorizationToken": format!("Bearer {token}"),
+            "requestContext": {"apiId": "a1b2c3", "accountId": "123456789012", "requestId": "r1",
+                               "queryString": query, "operationName": null, "variables": {}},
+            "requestHeaders": {}
+        });
+        let state = &state;
+        async move { decide(state, &event).await }
+    };
+
+    let decision = ask("query Feed { listPosts { items { title author { name email phone } } } }").await;
+    assert_eq!(decision.decision, "allow");
+    let body: Value = serde_json::to_value(&decision.response).unwrap();
+    assert_eq!(body["isAuthorized"], true);
+    assert_eq!(
+        body["deniedFields"],
+        json!([
+            "Mutation.deletePost",
+            "Query.auditLog",
+            "Query.internalStats",
+            "Tenant.billing",
+            "User.phone"
+        ])
+    );
+    assert_eq!(body["ttlOverride"], 300);
+    let context = &body["resolverContext"];
+    assert_eq!(
+        (&context["userId"], &context["roles"], &context["permissions"]),
+        (&json!("U2ada"), &json!("editor"), &json!("pii.read"))
+    );
+    assert_eq!(
+        (&context["currentTenant"], &context["authorizedTenant"]),
+        (&json!("T1"), &json!("T1"))
+    );
+
+    for (query, verdict) in [
+        ("mutation { deletePost(id: \"1\") { id } }", "refuse"),
+        ("{ internalStats }", "refuse"),
+        ("mutation { createPost(title: \"x\") { id } }", "allow"),
+        ("{ tenantUsers { id } }", "allow"),
+    ] {
+        assert_eq!(ask(query).await.decision, verdict, "{query}");
+    }
+}
