@@ -21,7 +21,7 @@ toolchain:
 	@$(CARGO) fmt --version >/dev/null 2>&1 || { echo "rustfmt missing: rustup component add rustfmt"; exit 1; }
 	@$(CARGO) clippy --version >/dev/null 2>&1 || { echo "clippy missing: rustup component add clippy"; exit 1; }
 
-test: toolchain moto fmt lint unit compat infra
+test: toolchain moto fmt lint infra compat unit
 
 ## moto server (pinned) is the local Cognito of the importer's tests; installed into .venv-moto.
 moto:
