@@ -53,8 +53,7 @@ deploy: package
 
 ## The authorizers' arm64 Lambda zips (installs cargo-lambda and zig into .venv-cl).
 package:
-	bash authorizers/apigateway/package.sh
-	bash authorizers/appsync/package.sh
+	bash authorizers/package.sh
 
 bench: toolchain package
 	$(CARGO) bench -p descope-jwt --bench verify --locked

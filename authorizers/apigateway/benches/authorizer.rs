@@ -8,7 +8,7 @@
 //!    fetched over loopback during init. Target: median < 50 ms. Peak RSS (VmHWM of the process
 //!    when it asks for its second event). Target: < 30 MiB.
 //! 3. The arm64 package `target/lambda/apigateway-authorizer/bootstrap.zip`, when
-//!    `authorizers/apigateway/package.sh` has built it. Target: < 4 MiB.
+//!    `authorizers/package.sh apigateway-authorizer` has built it. Target: < 4 MiB.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 #[path = "../tests/support/mod.rs"]
@@ -132,7 +132,7 @@ fn main() {
                 missed.push(format!("package {mib:.2} MiB >= {TARGET_ZIP_MIB} MiB"));
             }
         }
-        Err(_) => println!("package: not built (run authorizers/apigateway/package.sh), size not checked"),
+        Err(_) => println!("package: not built (run authorizers/package.sh apigateway-authorizer), size not checked"),
     }
 
     if missed.is_empty() {

@@ -1,8 +1,7 @@
 //! Settings from environment variables, validated once at cold start.
 
-use std::{path::PathBuf, time::Duration};
-
-use authz_policy::{ApiGatewayPolicy, PolicyDocument, PolicyError};
+use authorizer_common::{Env, LoadedPolicy};
+use authz_policy::ApiGatewayPolicy;
 
 /// Context keys the authorizer fills itself; extra claims may not use them.
 pub const RESERVED_CONTEXT_KEYS: [&str; 8] = [
@@ -16,49 +15,7 @@ pub const RESERVED_CONTEXT_KEYS: [&str; 8] = [
     "omitted",
 ];
 
-/// Why the configuration was refused. Each message names the environment variable to fix.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// A required variable is unset or empty.
-    #[error("{0} is not set")]
-    Missing(&'static str),
-    /// A variable has a value that cannot be used.
-    #[error("{name}={value:?} is invalid: {reason}")]
-    Invalid {
-        /// The variable.
-        name: &'static str,
-        /// Its value.
-        value: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// Both the inline policy and the policy file are set, or neither.
-    #[error("set exactly one of AUTHZ_POLICY (the document inline) and AUTHZ_POLICY_FILE (a path)")]
-    PolicySource,
-    /// The policy file cannot be read.
-    #[error("AUTHZ_POLICY_FILE={path:?} cannot be read: {reason}")]
-    PolicyFile {
-        /// The path.
-        path: PathBuf,
-        /// The I/O error.
-        reason: String,
-    },
-    /// The policy document is invalid.
-    #[error("{source_name}: {error}")]
-    Policy {
-        /// `AUTHZ_POLICY` or the file path.
-        source_name: String,
-        /// What is wrong with it.
-        error: PolicyError,
-    },
-    /// The policy has no `apigateway` section.
-    #[error("{0}: the policy has no \"apigateway\" section, so every request would be denied")]
-    NoApiGatewaySection(String),
-    /// The verifier refused the Descope settings.
-    #[error("Descope settings: {0}")]
-    Verifier(#[from] descope_jwt::ConfigError),
-}
+pub use authorizer_common::ConfigError;
 
 /// Where, besides the `Authorization` header, REQUEST events may carry the token.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -95,57 +52,15 @@ impl Settings {
     /// Reads settings through `lookup` (the environment in production, a map in tests). Empty
     /// values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-
-        let project_id = get("DESCOPE_PROJECT_ID").ok_or(ConfigError::Missing("DESCOPE_PROJECT_ID"))?;
-        let mut descope = descope_jwt::Config::new(project_id);
-        if let Some(url) = get("DESCOPE_BASE_URL") {
-            descope = descope.base_url(url);
-        }
-        if let Some(url) = get("DESCOPE_JWKS_URL") {
-            descope = descope.jwks_url(url);
-        }
-        if let Some(issuers) = get("DESCOPE_ISSUERS") {
-            descope = descope.issuers(list(&issuers));
-        }
-        if let Some(audiences) = get("DESCOPE_AUDIENCE") {
-            for audience in list(&audiences) {
-                descope = descope.audience(audience);
-            }
-        }
-        if let Some(leeway) = get("DESCOPE_LEEWAY_SECONDS") {
-            let seconds = leeway
-                .parse::<u64>()
-                .ok()
-                .filter(|s| *s <= 300)
-                .ok_or(ConfigError::Invalid {
-                    name: "DESCOPE_LEEWAY_SECONDS",
-                    value: leeway.clone(),
-                    reason: "expected whole seconds from 0 to 300".into(),
-                })?;
-            descope = descope.leeway(Duration::from_secs(seconds));
-        }
-
-        let (source_name, text) = match (get("AUTHZ_POLICY"), get("AUTHZ_POLICY_FILE")) {
-            (Some(inline), None) => ("AUTHZ_POLICY".to_owned(), inline),
-            (None, Some(path)) => {
-                let path = PathBuf::from(path);
-                let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::PolicyFile {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                })?;
-                (format!("AUTHZ_POLICY_FILE {}", path.display()), text)
-            }
-            _ => return Err(ConfigError::PolicySource),
-        };
-        let document = PolicyDocument::parse(&text).map_err(|error| ConfigError::Policy {
-            source_name: source_name.clone(),
-            error,
+        let env = Env::new(lookup);
+        let get = |name: &str| env.get(name);
+        let descope = env.descope()?;
+        let LoadedPolicy { source_name, document } = env.policy()?;
+        let policy = document.apigateway().cloned().ok_or(ConfigError::NoSection {
+            source_name,
+            section: "apigateway",
+            consequence: "every request would be denied",
         })?;
-        let policy = document
-            .apigateway()
-            .cloned()
-            .ok_or(ConfigError::NoApiGatewaySection(source_name))?;
 
         let name_value = |name: &'static str, header: bool| -> Result<Option<String>, ConfigError> {
             let Some(value) = get(name) else { return Ok(None) };
@@ -167,39 +82,8 @@ impl Settings {
             cookie: name_value("AUTHZ_TOKEN_COOKIE", false)?,
         };
 
-        let simple_responses = match get("AUTHZ_SIMPLE_RESPONSES").as_deref() {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    name: "AUTHZ_SIMPLE_RESPONSES",
-                    value: other.to_owned(),
-                    reason: "expected true or false".into(),
-                });
-            }
-        };
-
-        let context_claims = match get("AUTHZ_CONTEXT_CLAIMS") {
-            None => Vec::new(),
-            Some(value) => {
-                let claims = list(&value);
-                let bad = claims.iter().find(|c| {
-                    RESERVED_CONTEXT_KEYS.contains(&c.as_str())
-                        || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-                });
-                if let Some(bad) = bad {
-                    return Err(ConfigError::Invalid {
-                        name: "AUTHZ_CONTEXT_CLAIMS",
-                        value: value.clone(),
-                        reason: format!(
-                            "claim {bad:?} is reserved or not a plain name (letters, digits, '_'); reserved: {}",
-                            RESERVED_CONTEXT_KEYS.join(", ")
-                        ),
-                    });
-                }
-                claims
-            }
-        };
+        let simple_responses = env.flag("AUTHZ_SIMPLE_RESPONSES", false)?;
+        let context_claims = env.context_claims(&RESERVED_CONTEXT_KEYS)?;
 
         Ok(Self {
             descope,
@@ -209,15 +93,6 @@ impl Settings {
             context_claims,
         })
     }
-}
-
-fn list(value: &str) -> Vec<String> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 #[cfg(test)]

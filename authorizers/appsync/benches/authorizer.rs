@@ -9,7 +9,7 @@
 //!    fetched over loopback during init. Target: median < 50 ms. Peak RSS (VmHWM of the process
 //!    when it asks for its second event). Target: < 30 MiB.
 //! 3. The arm64 package `target/lambda/appsync-authorizer/bootstrap.zip`, when
-//!    `authorizers/appsync/package.sh` has built it. Target: < 4 MiB.
+//!    `authorizers/package.sh appsync-authorizer` has built it. Target: < 4 MiB.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 #[path = "../tests/support/mod.rs"]
@@ -134,7 +134,7 @@ fn main() {
                 missed.push(format!("package {mib:.2} MiB >= {TARGET_ZIP_MIB} MiB"));
             }
         }
-        Err(_) => println!("package: not built (run authorizers/appsync/package.sh), size not checked"),
+        Err(_) => println!("package: not built (run authorizers/package.sh appsync-authorizer), size not checked"),
     }
 
     if missed.is_empty() {

@@ -1,8 +1,7 @@
 //! Settings from environment variables, validated once at cold start.
 
-use std::{path::PathBuf, time::Duration};
-
-use authz_policy::{AppSyncPolicy, PolicyDocument, PolicyError};
+use authorizer_common::{Env, LoadedPolicy};
+use authz_policy::AppSyncPolicy;
 
 /// `resolverContext` keys the authorizer fills itself; extra claims may not use them.
 pub const RESERVED_CONTEXT_KEYS: [&str; 7] = [
@@ -21,51 +20,7 @@ pub const MAX_TTL_SECONDS: u64 = 3600;
 /// The default cap on `ttlOverride`.
 pub const DEFAULT_MAX_TTL_SECONDS: u64 = 300;
 
-/// Why the configuration was refused. Each message names the environment variable to fix.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// A required variable is unset or empty.
-    #[error("{0} is not set")]
-    Missing(&'static str),
-    /// A variable has a value that cannot be used.
-    #[error("{name}={value:?} is invalid: {reason}")]
-    Invalid {
-        /// The variable.
-        name: &'static str,
-        /// Its value.
-        value: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// Both the inline policy and the policy file are set, or neither.
-    #[error("set exactly one of AUTHZ_POLICY (the document inline) and AUTHZ_POLICY_FILE (a path)")]
-    PolicySource,
-    /// The policy file cannot be read.
-    #[error("AUTHZ_POLICY_FILE={path:?} cannot be read: {reason}")]
-    PolicyFile {
-        /// The path.
-        path: PathBuf,
-        /// The I/O error.
-        reason: String,
-    },
-    /// The policy document is invalid.
-    #[error("{source_name}: {error}")]
-    Policy {
-        /// `AUTHZ_POLICY` or the file path.
-        source_name: String,
-        /// What is wrong with it.
-        error: PolicyError,
-    },
-    /// The policy has no `appsync` section.
-    #[error(
-        "{0}: the policy has no \"appsync\" section (write \"appsync\": {{}} to authorize every valid token with no field protected)"
-    )]
-    NoAppSyncSection(String),
-    /// The verifier refused the Descope settings.
-    #[error("Descope settings: {0}")]
-    Verifier(#[from] descope_jwt::ConfigError),
-}
+pub use authorizer_common::ConfigError;
 
 /// Everything the authorizer needs, read from the environment.
 #[derive(Debug, Clone)]
@@ -89,76 +44,18 @@ impl Settings {
     /// Reads settings through `lookup` (the environment in production, a map in tests). Empty
     /// values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-
-        let project_id = get("DESCOPE_PROJECT_ID").ok_or(ConfigError::Missing("DESCOPE_PROJECT_ID"))?;
-        let mut descope = descope_jwt::Config::new(project_id);
-        if let Some(url) = get("DESCOPE_BASE_URL") {
-            descope = descope.base_url(url);
-        }
-        if let Some(url) = get("DESCOPE_JWKS_URL") {
-            descope = descope.jwks_url(url);
-        }
-        if let Some(issuers) = get("DESCOPE_ISSUERS") {
-            descope = descope.issuers(list(&issuers));
-        }
-        if let Some(audiences) = get("DESCOPE_AUDIENCE") {
-            for audience in list(&audiences) {
-                descope = descope.audience(audience);
-            }
-        }
-        if let Some(leeway) = get("DESCOPE_LEEWAY_SECONDS") {
-            let seconds = whole_seconds("DESCOPE_LEEWAY_SECONDS", &leeway, 300)?;
-            descope = descope.leeway(Duration::from_secs(seconds));
-        }
-
-        let (source_name, text) = match (get("AUTHZ_POLICY"), get("AUTHZ_POLICY_FILE")) {
-            (Some(inline), None) => ("AUTHZ_POLICY".to_owned(), inline),
-            (None, Some(path)) => {
-                let path = PathBuf::from(path);
-                let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::PolicyFile {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                })?;
-                (format!("AUTHZ_POLICY_FILE {}", path.display()), text)
-            }
-            _ => return Err(ConfigError::PolicySource),
-        };
-        let document = PolicyDocument::parse(&text).map_err(|error| ConfigError::Policy {
-            source_name: source_name.clone(),
-            error,
+        let env = Env::new(lookup);
+        let descope = env.descope()?;
+        let LoadedPolicy { source_name, document } = env.policy()?;
+        let policy = document.appsync().cloned().ok_or(ConfigError::NoSection {
+            source_name,
+            section: "appsync",
+            consequence: "write \"appsync\": {} to authorize every valid token with no field protected",
         })?;
-        let policy = document
-            .appsync()
-            .cloned()
-            .ok_or(ConfigError::NoAppSyncSection(source_name))?;
-
-        let max_ttl_seconds = match get("AUTHZ_MAX_TTL_SECONDS") {
-            None => DEFAULT_MAX_TTL_SECONDS,
-            Some(value) => whole_seconds("AUTHZ_MAX_TTL_SECONDS", &value, MAX_TTL_SECONDS)?,
-        };
-
-        let context_claims = match get("AUTHZ_CONTEXT_CLAIMS") {
-            None => Vec::new(),
-            Some(value) => {
-                let claims = list(&value);
-                let bad = claims.iter().find(|c| {
-                    RESERVED_CONTEXT_KEYS.contains(&c.as_str())
-                        || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-                });
-                if let Some(bad) = bad {
-                    return Err(ConfigError::Invalid {
-                        name: "AUTHZ_CONTEXT_CLAIMS",
-                        value: value.clone(),
-                        reason: format!(
-                            "claim {bad:?} is reserved or not a plain name (letters, digits, '_'); reserved: {}",
-                            RESERVED_CONTEXT_KEYS.join(", ")
-                        ),
-                    });
-                }
-                claims
-            }
-        };
+        let max_ttl_seconds = env
+            .seconds("AUTHZ_MAX_TTL_SECONDS", MAX_TTL_SECONDS)?
+            .unwrap_or(DEFAULT_MAX_TTL_SECONDS);
+        let context_claims = env.context_claims(&RESERVED_CONTEXT_KEYS)?;
 
         Ok(Self {
             descope,
@@ -167,27 +64,6 @@ impl Settings {
             context_claims,
         })
     }
-}
-
-fn whole_seconds(name: &'static str, value: &str, max: u64) -> Result<u64, ConfigError> {
-    value
-        .parse::<u64>()
-        .ok()
-        .filter(|s| *s <= max)
-        .ok_or_else(|| ConfigError::Invalid {
-            name,
-            value: value.to_owned(),
-            reason: format!("expected whole seconds from 0 to {max}"),
-        })
-}
-
-fn list(value: &str) -> Vec<String> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 #[cfg(test)]
