@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 CARGO ?= cargo
 
-.PHONY: help test demo bench fmt lint unit compat toolchain moto package infra deploy
+.PHONY: help test demo bench fmt lint unit compat toolchain moto package infra deploy deploy-hybrid
 
 help:
 	@echo "make demo   - the whole migration end to end on local stand-ins"
@@ -13,6 +13,7 @@ help:
 	@echo "make bench  - benchmarks; record results in BENCHMARKS.md"
 	@echo "make package - arm64 Lambda zips of the authorizers (installs cargo-lambda and zig)"
 	@echo "make deploy - sam build + sam deploy --guided of infra/template.yaml (needs an AWS account)"
+	@echo "make deploy-hybrid - the same for infra/hybrid/template.yaml (Descope as Cognito's OIDC provider)"
 
 ## The Rust toolchain comes with the machine (rustup, cargo-nextest); fmt and clippy are checked
 ## here so a missing component fails with a clear message rather than an odd one.
@@ -49,6 +50,13 @@ infra:
 deploy: package
 	bash infra/lint.sh
 	cd infra && export PATH="$(CURDIR)/.venv-cl/bin:$(CURDIR)/.venv-infra/bin:$$PATH" SAM_CLI_TELEMETRY=0 && \
+		sam build --beta-features && sam deploy --guided
+
+## Deploys infra/hybrid/template.yaml (Descope as OIDC provider of an existing pool + the linker).
+deploy-hybrid:
+	bash authorizers/package.sh presignup-linker
+	bash infra/lint.sh
+	cd infra/hybrid && export PATH="$(CURDIR)/.venv-cl/bin:$(CURDIR)/.venv-infra/bin:$$PATH" SAM_CLI_TELEMETRY=0 && \
 		sam build --beta-features && sam deploy --guided
 
 ## The authorizers' arm64 Lambda zips (installs cargo-lambda and zig into .venv-cl).

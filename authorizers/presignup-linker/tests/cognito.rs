@@ -1,0 +1,408 @@
+//! The real adapter ([`CognitoDirectory`]) against real servers:
+//!
+//! - moto server (Cognito on loopback) for `ListUsers` with the email filter, pagination and the
+//!   whole decision over it; moto 5.2.5 does not implement `AdminLinkProviderForUser`, which the
+//!   last moto test pins down;
+//! - a recording stand-in for the Cognito endpoint (axum on 127.0.0.1) for the exact
+//!   `AdminLinkProviderForUser` request the SDK sends;
+//! - the compiled `presignup-linker` binary under a Lambda Runtime API stand-in, pointed at that
+//!   endpoint through the standard `AWS_ENDPOINT_URL`, and a cold start with a bad setting.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use aws_sdk_cognitoidentityprovider::{
+    Client,
+    config::{BehaviorVersion, Credentials, Region},
+    types::{AttributeType, MessageActionType},
+};
+use axum::{Router, body::Bytes, extract::State, http::HeaderMap, routing::post};
+use lambda_runtime_stub::{Reply, RuntimeApi, finish, function_command};
+use presignup_linker::{Config, Directory, DirectoryUser, Link, cognito::CognitoDirectory, handle};
+use serde_json::{Value, json};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_presignup-linker");
+
+fn fixture(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn client(url: &str) -> Client {
+    let config = aws_sdk_cognitoidentityprovider::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+        .endpoint_url(url)
+        .build();
+    Client::from_conf(config)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+// ---------------------------------------------------------------------------------------- moto
+
+/// A moto server on a free loopback port, killed (with its children) when dropped.
+struct Moto {
+    child: Child,
+    url: String,
+}
+
+impl Moto {
+    fn start() -> Self {
+        let binary = std::env::var_os("MOTO_SERVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv-moto/bin/moto_server"));
+        assert!(
+            binary.exists(),
+            "moto_server not found at {}: run `bash tests/moto/install.sh` (make test does) or set MOTO_SERVER",
+            binary.display()
+        );
+        let port = free_port();
+        let mut command = Command::new(&binary);
+        command
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let child = command.spawn().expect("moto_server starts");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not listen on {port} within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn seed_user(client: &Client, pool: &str, username: &str, attributes: &[(&str, &str)]) {
+    let mut request = client
+        .admin_create_user()
+        .user_pool_id(pool)
+        .username(username)
+        .message_action(MessageActionType::Suppress)
+        .temporary_password("Temp-Passw0rd!");
+    for (name, value) in attributes {
+        request = request.user_attributes(AttributeType::builder().name(*name).value(*value).build().unwrap());
+    }
+    request.send().await.unwrap();
+}
+
+/// A pool with ada (verified, confirmed), twins sharing an address, one unverified user and 65
+/// users sharing a list address (more than one ListUsers page).
+async fn seeded_pool(client: &Client) -> String {
+    let out = client.create_user_pool().pool_name("hybrid").send().await.unwrap();
+    let pool = out.user_pool.unwrap().id.unwrap();
+    seed_user(
+        client,
+        &pool,
+        "ada",
+        &[("email", "ada@example.com"), ("email_verified", "true")],
+    )
+    .await;
+    client
+        .admin_set_user_password()
+        .user_pool_id(&pool)
+        .username("ada")
+        .password("Perm-Passw0rd!")
+        .permanent(true)
+        .send()
+        .await
+        .unwrap();
+    seed_user(
+        client,
+        &pool,
+        "bob",
+        &[("email", "bob@example.com"), ("email_verified", "true")],
+    )
+    .await;
+    for twin in ["twin-1", "twin-2"] {
+        seed_user(
+            client,
+            &pool,
+            twin,
+            &[("email", "twins@example.com"), ("email_verified", "true")],
+        )
+        .await;
+    }
+    seed_user(
+        client,
+        &pool,
+        "unverified",
+        &[("email", "unverified@example.com"), ("email_verified", "false")],
+    )
+    .await;
+    for i in 0..65 {
+        seed_user(
+            client,
+            &pool,
+            &format!("member-{i:02}"),
+            &[("email", "list@example.com")],
+        )
+        .await;
+    }
+    pool
+}
+
+#[tokio::test]
+async fn list_users_by_email_against_moto() {
+    let moto = Moto::start();
+    let client = client(&moto.url);
+    let pool = seeded_pool(&client).await;
+    let directory = CognitoDirectory::new(client);
+
+    let ada = directory.find_users_by_email(&pool, "ada@example.com").await.unwrap();
+    assert_eq!(
+        ada,
+        vec![DirectoryUser {
+            username: "ada".into(),
+            status: "CONFIRMED".into(),
+            email_verified: true
+        }]
+    );
+    let twins = directory.find_users_by_email(&pool, "twins@example.com").await.unwrap();
+    assert_eq!(twins.len(), 2);
+    assert!(
+        twins
+            .iter()
+            .all(|u| u.status == "FORCE_CHANGE_PASSWORD" && u.email_verified)
+    );
+    let unverified = directory
+        .find_users_by_email(&pool, "unverified@example.com")
+        .await
+        .unwrap();
+    assert_eq!(unverified.len(), 1);
+    assert!(!unverified[0].email_verified);
+    assert!(
+        directory
+            .find_users_by_email(&pool, "nobody@example.com")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Exact match, not a prefix: "ada@example.co" finds no one.
+    assert!(
+        directory
+            .find_users_by_email(&pool, "ada@example.co")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // All pages.
+    let members = directory.find_users_by_email(&pool, "list@example.com").await.unwrap();
+    assert_eq!(members.len(), 65);
+}
+
+#[tokio::test]
+async fn decisions_over_moto() {
+    let moto = Moto::start();
+    let client = client(&moto.url);
+    let pool = seeded_pool(&client).await;
+    let directory = CognitoDirectory::new(client);
+    let config = Config::default();
+    let event = |email: &str| {
+        let mut event = fixture("descope-first-sign-in.json");
+        event["userPoolId"] = json!(pool);
+        event["request"]["userAttributes"]["email"] = json!(email);
+        event
+    };
+
+    let no_match = event("new@example.com");
+    assert_eq!(handle(&config, &directory, no_match.clone()).await.unwrap(), no_match);
+    let ambiguous = handle(&config, &directory, event("twins@example.com"))
+        .await
+        .unwrap_err();
+    assert_eq!(ambiguous.label(), "ambiguous");
+    let unverified = handle(&config, &directory, event("unverified@example.com"))
+        .await
+        .unwrap_err();
+    assert_eq!(unverified.label(), "existing_email_not_verified");
+    // Native sign-ups never reach Cognito.
+    let native = fixture("native-sign-up.json");
+    assert_eq!(handle(&config, &directory, native.clone()).await.unwrap(), native);
+}
+
+#[tokio::test]
+async fn moto_does_not_implement_admin_link_provider_for_user() {
+    let moto = Moto::start();
+    let client = client(&moto.url);
+    let pool = seeded_pool(&client).await;
+    let directory = CognitoDirectory::new(client);
+    let link = Link {
+        destination_username: "ada".into(),
+        provider_name: "Descope".into(),
+        subject: "U2abc".into(),
+    };
+    // If a moto upgrade implements it, replace the recording endpoint below with moto.
+    let error = directory.link(&pool, &link).await.unwrap_err();
+    eprintln!("moto answered: {error}");
+    assert!(error.0.starts_with("AdminLinkProviderForUser: "), "{error}");
+}
+
+// ------------------------------------------------------------- recording Cognito endpoint
+
+type Recorded = Arc<Mutex<Vec<(String, Value)>>>;
+
+/// A stand-in for `https://cognito-idp.<region>.amazonaws.com/` that records every call
+/// (`X-Amz-Target` and JSON body) and answers ListUsers with ada, everything else with `{}`.
+async fn recording_endpoint() -> (String, Recorded) {
+    let recorded: Recorded = Arc::default();
+    async fn call(
+        State(recorded): State<Recorded>,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> ([(&'static str, &'static str); 1], String) {
+        let target = headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let answer = if target.ends_with(".ListUsers") {
+            json!({"Users": [{
+                "Username": "ada",
+                "UserStatus": "CONFIRMED",
+                "Enabled": true,
+                "Attributes": [
+                    {"Name": "email", "Value": "ada@example.com"},
+                    {"Name": "email_verified", "Value": "true"},
+                    {"Name": "sub", "Value": "0d9e8f7a-1111-2222-3333-444455556666"}
+                ]
+            }]})
+        } else {
+            json!({})
+        };
+        recorded.lock().unwrap().push((target, body));
+        ([("content-type", "application/x-amz-json-1.1")], answer.to_string())
+    }
+    let app = Router::new().route("/", post(call)).with_state(recorded.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, recorded)
+}
+
+fn expected_calls(pool: &str) -> Vec<(String, Value)> {
+    vec![
+        (
+            "AWSCognitoIdentityProviderService.ListUsers".to_owned(),
+            json!({"UserPoolId": pool, "Filter": "email = \"ada@example.com\""}),
+        ),
+        (
+            "AWSCognitoIdentityProviderService.AdminLinkProviderForUser".to_owned(),
+            json!({
+                "UserPoolId": pool,
+                "DestinationUser": {"ProviderName": "Cognito", "ProviderAttributeValue": "ada"},
+                "SourceUser": {
+                    "ProviderName": "Descope",
+                    "ProviderAttributeName": "Cognito_Subject",
+                    "ProviderAttributeValue": "U2abcDEF0123456789"
+                }
+            }),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn the_exact_admin_link_provider_for_user_request() {
+    let (url, recorded) = recording_endpoint().await;
+    let directory = CognitoDirectory::new(client(&url));
+    let event = fixture("descope-first-sign-in.json");
+    let response = handle(&Config::default(), &directory, event.clone()).await.unwrap();
+    assert_eq!(response, event);
+    assert_eq!(*recorded.lock().unwrap(), expected_calls("us-east-1_HybridPool"));
+}
+
+// ------------------------------------------------------------- the binary under a runtime
+
+fn spawn(api: &RuntimeApi, env: &[(&str, &str)]) -> Child {
+    let mut command = function_command(BINARY, api, "presignup-linker");
+    command
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.spawn().unwrap()
+}
+
+#[tokio::test]
+async fn the_binary_links_and_refuses_through_the_runtime_api() {
+    let (url, recorded) = recording_endpoint().await;
+    let mut api = RuntimeApi::start().await.unwrap();
+    let child = spawn(&api, &[("AWS_ENDPOINT_URL", &url)]);
+    let wait = Duration::from_secs(20);
+
+    let event = fixture("descope-first-sign-in.json");
+    match api.invoke(event.clone(), wait).await.unwrap() {
+        Reply::Response { body, .. } => assert_eq!(body, event),
+        other => panic!("expected the event back, got {other:?}"),
+    }
+    assert_eq!(*recorded.lock().unwrap(), expected_calls("us-east-1_HybridPool"));
+
+    // The stand-in has ada verified; an unverified incoming email is refused with the message
+    // Cognito shows after "PreSignUp failed with error".
+    match api
+        .invoke(fixture("descope-unverified-email.json"), wait)
+        .await
+        .unwrap()
+    {
+        Reply::Error { body, .. } => assert_eq!(
+            body,
+            json!({"errorType": "SignUpRefused", "errorMessage": "sign-up refused: the email address from Descope is not verified"})
+        ),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let native = fixture("native-sign-up.json");
+    match api.invoke(native.clone(), wait).await.unwrap() {
+        Reply::Response { body, .. } => assert_eq!(body, native),
+        other => panic!("expected the event back, got {other:?}"),
+    }
+
+    let (_, output) = finish(child, Duration::ZERO);
+    assert!(
+        !output.contains("ada@example.com"),
+        "emails are masked in logs:\n{output}"
+    );
+    assert!(output.contains("a***@example.com"), "{output}");
+}
+
+#[tokio::test]
+async fn a_bad_provider_name_stops_the_cold_start() {
+    let mut api = RuntimeApi::start().await.unwrap();
+    let child = spawn(&api, &[("DESCOPE_PROVIDER_NAME", "Descope_Prod")]);
+    match api.reply(Duration::from_secs(20)).await {
+        Some(Reply::InitError { body, .. }) => {
+            let message = body["errorMessage"].as_str().unwrap_or_default().to_owned();
+            assert!(message.contains("DESCOPE_PROVIDER_NAME"), "{message}");
+        }
+        other => panic!("expected an init error, got {other:?}"),
+    }
+    let (code, _) = finish(child, Duration::from_secs(10));
+    assert_eq!(code, Some(1));
+}
