@@ -8,6 +8,9 @@
 //! - [`state_or_exit`]: a bad setting stops the cold start with one log line and an init error
 //!   posted to the Lambda Runtime API.
 
+#[cfg(feature = "test-util")]
+pub mod testing;
+
 use std::{fmt::Display, path::PathBuf, time::Duration};
 
 use authz_policy::{PolicyDocument, PolicyError};

@@ -67,19 +67,9 @@ fn fixture(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir().join("fixtures").join(name)).unwrap()).unwrap()
 }
 
+#[track_caller]
 fn assert_golden(name: &str, actual: &Value) {
-    let path = dir().join("golden").join(format!("{name}.json"));
-    let text = serde_json::to_string_pretty(actual).unwrap() + "\n";
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, text).unwrap();
-        return;
-    }
-    let expected: Value = serde_json::from_str(
-        &std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display())),
-    )
-    .unwrap();
-    assert_eq!(actual, &expected, "golden {name} differs:\n{text}");
+    authorizer_common::testing::assert_golden(&dir(), name, actual);
 }
 
 /// What Lambda sends back to Cognito, and the directory calls made on the way.

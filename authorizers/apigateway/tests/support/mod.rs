@@ -1,47 +1,19 @@
 //! Test helpers: a JWKS served on 127.0.0.1, tokens minted at a fixed clock, fixtures and goldens.
 // Each test binary uses a different part of this module.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, unused_imports, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod runtime_api;
 
 use std::{collections::HashMap, path::PathBuf};
 
 use apigateway_authorizer::{Settings, State};
-use axum::{Router, routing::get};
-use descope_jwt::testing::{TestKey, jwks};
+pub use authorizer_common::testing::{Keys, has_no_nulls, serve_jwks};
+use descope_jwt::testing::jwks;
 use serde_json::{Value, json};
 
 pub const PID: &str = "P2goldenproject000000000001";
 /// The fixed clock of the golden tests (2026-01-01T00:00:00Z): goldens never depend on time.
 pub const NOW: i64 = 1_767_225_600;
-
-/// The published signing key, a key that is not published, and an impostor using the published kid.
-pub struct Keys {
-    pub signing: TestKey,
-    pub unpublished: TestKey,
-    pub impostor: TestKey,
-}
-
-impl Keys {
-    pub fn new() -> Self {
-        Self {
-            signing: TestKey::rs256("key-1").unwrap(),
-            unpublished: TestKey::rs256("key-unknown").unwrap(),
-            impostor: TestKey::rs256("key-1").unwrap(),
-        }
-    }
-}
-
-/// Serves `body` at every path on 127.0.0.1; returns the base URL. The server lives as long as
-/// the current tokio runtime.
-pub async fn serve_jwks(body: Value) -> String {
-    let body = body.to_string();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = Router::new().route("/{*path}", get(move || async move { body }));
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
-}
 
 /// A state verifying against `keys.signing` served on loopback, at the fixed clock, keys prefetched.
 pub async fn state(keys: &Keys, extra: &[(&str, &str)]) -> State {
@@ -123,35 +95,8 @@ pub fn wire(result: Result<Value, apigateway_authorizer::Unauthorized>) -> Value
     }
 }
 
-/// Compares `actual` with `tests/golden/<name>.json` exactly (as JSON values). With
-/// `UPDATE_GOLDEN=1` the golden is (re)written instead; review the diff before committing.
+/// Compares `actual` with `tests/golden/<name>.json` (see [`authorizer_common::testing::assert_golden`]).
 #[track_caller]
 pub fn assert_golden(name: &str, actual: &Value) {
-    let path = dir().join("golden").join(format!("{name}.json"));
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, serde_json::to_string_pretty(actual).unwrap() + "\n").unwrap();
-        return;
-    }
-    let expected: Value = serde_json::from_str(
-        &std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display())),
-    )
-    .unwrap();
-    assert_eq!(
-        actual,
-        &expected,
-        "golden {name} differs:\nactual: {}",
-        serde_json::to_string_pretty(actual).unwrap()
-    );
-}
-
-/// True when no value anywhere in `v` is JSON null.
-pub fn has_no_nulls(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Array(items) => items.iter().all(has_no_nulls),
-        Value::Object(map) => map.values().all(has_no_nulls),
-        _ => true,
-    }
+    authorizer_common::testing::assert_golden(&dir(), name, actual);
 }

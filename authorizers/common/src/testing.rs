@@ -1,0 +1,80 @@
+//! Helpers the functions' tests share (feature `test-util`): signing keys, a JWKS served on
+//! loopback, and golden-file comparison. Test code: it panics on a broken expectation.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+use axum::{Router, routing::get};
+use descope_jwt::testing::TestKey;
+use serde_json::Value;
+
+/// The published signing key, a key that is not published, and an impostor using the published kid.
+pub struct Keys {
+    /// Published as `key-1`.
+    pub signing: TestKey,
+    /// Never published (`key-unknown`).
+    pub unpublished: TestKey,
+    /// Another key claiming the published kid `key-1`.
+    pub impostor: TestKey,
+}
+
+impl Keys {
+    /// Fresh RS256 keys.
+    pub fn new() -> Self {
+        Self {
+            signing: TestKey::rs256("key-1").unwrap(),
+            unpublished: TestKey::rs256("key-unknown").unwrap(),
+            impostor: TestKey::rs256("key-1").unwrap(),
+        }
+    }
+}
+
+impl Default for Keys {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Serves `body` at every path on 127.0.0.1; returns the base URL. The server lives as long as
+/// the current tokio runtime.
+pub async fn serve_jwks(body: Value) -> String {
+    let body = body.to_string();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = Router::new().route("/{*path}", get(move || async move { body }));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+/// Compares `actual` with `<tests_dir>/golden/<name>.json` exactly (as JSON values). With
+/// `UPDATE_GOLDEN=1` the golden is (re)written instead; review the diff before committing.
+#[track_caller]
+pub fn assert_golden(tests_dir: &Path, name: &str, actual: &Value) {
+    let path = tests_dir.join("golden").join(format!("{name}.json"));
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, serde_json::to_string_pretty(actual).unwrap() + "\n").unwrap();
+        return;
+    }
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display())),
+    )
+    .unwrap();
+    assert_eq!(
+        actual,
+        &expected,
+        "golden {name} differs:\nactual: {}",
+        serde_json::to_string_pretty(actual).unwrap()
+    );
+}
+
+/// True when no value anywhere in `v` is JSON null.
+pub fn has_no_nulls(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Array(items) => items.iter().all(has_no_nulls),
+        Value::Object(map) => map.values().all(has_no_nulls),
+        _ => true,
+    }
+}
