@@ -27,6 +27,7 @@ pub struct Config {
     pub(crate) leeway: Duration,
     pub(crate) accept_refresh_tokens: bool,
     pub(crate) penalty_window: Duration,
+    pub(crate) max_key_age: Duration,
     pub(crate) fetch_timeout: Duration,
     pub(crate) max_token_bytes: usize,
 }
@@ -44,6 +45,8 @@ impl Config {
             leeway: Duration::from_secs(5),
             accept_refresh_tokens: false,
             penalty_window: Duration::from_secs(10),
+            // Keys Descope retires stop verifying within this long, at the cost of one fetch.
+            max_key_age: Duration::from_secs(600),
             // Short: a Lambda cold start must not hang on a slow key endpoint.
             fetch_timeout: Duration::from_secs(3),
             // Descope session tokens are 1-3 KiB even with many tenants; 16 KiB leaves ample room.
@@ -95,6 +98,13 @@ impl Config {
     /// After a key fetch, unknown kids are refused without another fetch for this long (default 10 s).
     pub fn penalty_window(mut self, window: Duration) -> Self {
         self.penalty_window = window;
+        self
+    }
+
+    /// The cached key set is refetched before use once older than this (default 10 minutes), so a
+    /// key removed from the JWKS stops verifying; a failed refetch keeps the cached keys.
+    pub fn max_key_age(mut self, age: Duration) -> Self {
+        self.max_key_age = age;
         self
     }
 

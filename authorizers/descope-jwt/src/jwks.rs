@@ -53,10 +53,11 @@ pub(crate) struct VerifyingKey {
     pub algorithms: KeyAlgorithms,
 }
 
-/// The usable keys of one JWKS document, by `kid`.
-#[derive(Debug, Default)]
+/// The usable keys of one JWKS document, by `kid`, and when they were fetched.
+#[derive(Debug)]
 pub(crate) struct KeySet {
     keys: HashMap<String, Arc<VerifyingKey>>,
+    fetched_at: std::time::Instant,
 }
 
 impl KeySet {
@@ -66,6 +67,11 @@ impl KeySet {
 
     pub(crate) fn len(&self) -> usize {
         self.keys.len()
+    }
+
+    /// How long ago this set was fetched.
+    pub(crate) fn age(&self) -> std::time::Duration {
+        self.fetched_at.elapsed()
     }
 }
 
@@ -106,7 +112,10 @@ pub(crate) fn parse_jwks(body: &[u8]) -> Result<KeySet, String> {
     if keys.is_empty() {
         return Err("JWKS holds no usable signing key".to_owned());
     }
-    Ok(KeySet { keys })
+    Ok(KeySet {
+        keys,
+        fetched_at: std::time::Instant::now(),
+    })
 }
 
 fn parse_jwk(value: serde_json::Value) -> Result<(String, VerifyingKey), String> {

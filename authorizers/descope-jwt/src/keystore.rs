@@ -1,5 +1,6 @@
 //! Step 3 of verification: the key for a `kid`, from a moka cache that is refilled from the JWKS
-//! only when an unknown kid shows up, by one fetch at a time, at most once per penalty window.
+//! when an unknown kid shows up or the cached set is older than its maximum age (so a key Descope
+//! retires stops verifying), by one fetch at a time, at most once per penalty window.
 
 use std::{
     sync::{
@@ -34,10 +35,12 @@ pub(crate) struct KeyStore {
     generation: AtomicU64,
     last_fetch: Mutex<LastFetch>,
     penalty_window: Duration,
+    /// A set older than this is refreshed before use (when the penalty window allows).
+    max_age: Duration,
 }
 
 impl KeyStore {
-    pub(crate) fn new(url: String, client: reqwest::Client, penalty_window: Duration) -> Self {
+    pub(crate) fn new(url: String, client: reqwest::Client, penalty_window: Duration, max_age: Duration) -> Self {
         Self {
             url,
             client,
@@ -46,6 +49,7 @@ impl KeyStore {
             generation: AtomicU64::new(0),
             last_fetch: Mutex::new(LastFetch::default()),
             penalty_window,
+            max_age,
         }
     }
 
@@ -53,8 +57,14 @@ impl KeyStore {
     /// the penalty window.
     pub(crate) async fn key_for(&self, kid: &str) -> Result<Arc<VerifyingKey>, VerifyError> {
         let cached = self.cache.get(&self.url).await;
-        if let Some(key) = cached.as_ref().and_then(|set| set.get(kid)) {
-            return Ok(Arc::clone(key));
+        if let Some(set) = &cached
+            && let Some(key) = set.get(kid)
+        {
+            // A stale set is refreshed first, so that a retired key stops verifying; while a
+            // refresh is not allowed (penalty window) or fails, the cached key keeps serving.
+            if set.age() < self.max_age || self.check_penalty(kid, true).is_err() {
+                return Ok(Arc::clone(key));
+            }
         }
         let seen_generation = self.generation.load(Ordering::Acquire);
         self.check_penalty(kid, cached.is_some())?;

@@ -6,8 +6,9 @@
 //! 1. size and shape (at most [`Config::max_token_bytes`], three base64url segments);
 //! 2. header (an asymmetric `alg` from the allow-list, a `kid`, no unknown `crit`; `jku`, `x5u`,
 //!    `jwk` and `x5c` are never followed);
-//! 3. key by `kid`, from the project's JWKS cached with moka, refetched on an unknown kid at most
-//!    once at a time and once per penalty window;
+//! 3. key by `kid`, from the project's JWKS cached with moka, refetched on an unknown kid or once
+//!    the cached set is older than its maximum age, at most once at a time and once per penalty
+//!    window;
 //! 4. signature, with the algorithm the key allows;
 //! 5. claims (`exp` required, `nbf`, `iat`, issuer, audience when configured, `sub`, `drn`), then
 //!    typed [`Claims`].

@@ -40,7 +40,12 @@ impl Verifier {
             .build()
             .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
         Ok(Self {
-            keys: KeyStore::new(config.effective_jwks_url(), client, config.penalty_window),
+            keys: KeyStore::new(
+                config.effective_jwks_url(),
+                client,
+                config.penalty_window,
+                config.max_key_age,
+            ),
             rules: ClaimRules {
                 issuers: config.accepted_issuers().into_iter().collect(),
                 audience: config.audience.clone(),

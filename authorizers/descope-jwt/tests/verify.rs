@@ -531,3 +531,50 @@ async fn the_default_key_url_follows_descope_layout_under_the_base_url() {
         "the base URL's issuer forms are accepted"
     );
 }
+
+#[tokio::test]
+async fn a_key_retired_from_the_jwks_stops_verifying_once_the_set_is_old() {
+    let old = TestKey::rs256("old").unwrap();
+    let new = TestKey::rs256("new").unwrap();
+    let fx = Fixture::with_config(&[&old, &new], |c| {
+        c.max_key_age(Duration::from_millis(300))
+            .penalty_window(Duration::from_millis(100))
+    })
+    .await;
+    let token = old.sign(&session_claims(PID, "U2user")).unwrap();
+    fx.check("fresh set", &token, Ok(())).await;
+    fx.server.set(Answer::Json(jwks(&[&new])));
+    fx.check("retired, but the cached set is young", &token, Ok(())).await;
+    assert_eq!(fx.server.hits(), 1, "a young set is not refetched");
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    fx.check("the old set is refreshed first", &token, Err("unknown_kid"))
+        .await;
+    assert_eq!(fx.server.hits(), 2);
+    fx.check(
+        "the current key",
+        &new.sign(&session_claims(PID, "U2user")).unwrap(),
+        Ok(()),
+    )
+    .await;
+    assert_eq!(fx.server.hits(), 2);
+}
+
+#[tokio::test]
+async fn a_failed_refresh_of_an_old_set_keeps_serving_it() {
+    let key = TestKey::rs256("k1").unwrap();
+    let fx = Fixture::with_config(&[&key], |c| {
+        c.max_key_age(Duration::from_millis(100))
+            .penalty_window(Duration::from_millis(50))
+    })
+    .await;
+    fx.server.set(Answer::Status(503, "down"));
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let token = key.sign(&session_claims(PID, "U2user")).unwrap();
+    let outcomes = futures::future::join_all((0..20).map(|_| fx.verifier.verify(&token))).await;
+    assert!(
+        outcomes.iter().all(Result::is_ok),
+        "{:?}",
+        outcomes.iter().find(|o| o.is_err())
+    );
+    assert_eq!(fx.server.hits(), 2, "concurrent callers shared one refresh attempt");
+}
