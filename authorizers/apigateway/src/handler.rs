@@ -2,8 +2,9 @@
 
 use std::time::Instant;
 
+use authorizer_common::ClockedVerifier;
 use authz_policy::{ApiGatewayPolicy, Grants, Membership, Method, Principal, TenantSource};
-use descope_jwt::{Claims, Verifier};
+use descope_jwt::Claims;
 use serde_json::{Value, json};
 
 use crate::{
@@ -32,31 +33,29 @@ impl From<Unauthorized> for lambda_runtime::Diagnostic {
 /// Everything built once at cold start and shared by every invocation.
 #[derive(Debug)]
 pub struct State {
-    verifier: Verifier,
+    verifier: ClockedVerifier,
     policy: ApiGatewayPolicy,
     token_sources: TokenSources,
     simple_responses: bool,
     context_claims: Vec<String>,
-    fixed_now: Option<i64>,
 }
 
 impl State {
     /// Builds the verifier (no network yet; see [`State::prefetch`]).
     pub fn new(settings: Settings) -> Result<Self, ConfigError> {
         Ok(Self {
-            verifier: Verifier::new(settings.descope)?,
+            verifier: ClockedVerifier::new(settings.descope)?,
             policy: settings.policy,
             token_sources: settings.token_sources,
             simple_responses: settings.simple_responses,
             context_claims: settings.context_claims,
-            fixed_now: None,
         })
     }
 
     /// Verifies tokens against this clock (seconds since the epoch) instead of the system's.
     /// For tests and benchmarks with tokens minted at fixed times.
     pub fn with_fixed_clock(mut self, now: i64) -> Self {
-        self.fixed_now = Some(now);
+        self.verifier = self.verifier.with_fixed_clock(now);
         self
     }
 
@@ -66,10 +65,7 @@ impl State {
     }
 
     async fn verify(&self, token: &str) -> Result<Claims, descope_jwt::VerifyError> {
-        match self.fixed_now {
-            Some(now) => self.verifier.verify_at(token, now).await,
-            None => self.verifier.verify(token).await,
-        }
+        self.verifier.verify(token).await
     }
 }
 

@@ -1,10 +1,11 @@
 //! The handler: AppSync's authorizer request in, its answer out. Pure apart from the verifier's
 //! key cache and the clock.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
+use authorizer_common::ClockedVerifier;
 use authz_policy::{AppSyncPolicy, FieldGrants, Membership, Principal, TenantSource};
-use descope_jwt::{Claims, Verifier};
+use descope_jwt::Claims;
 use serde_json::{Map, Value, json};
 
 use crate::{
@@ -19,29 +20,27 @@ const MAX_LOGGED_FIELDS: usize = 16;
 /// Everything built once at cold start and shared by every invocation.
 #[derive(Debug)]
 pub struct State {
-    verifier: Verifier,
+    verifier: ClockedVerifier,
     policy: AppSyncPolicy,
     max_ttl_seconds: u64,
     context_claims: Vec<String>,
-    fixed_now: Option<i64>,
 }
 
 impl State {
     /// Builds the verifier (no network yet; see [`State::prefetch`]).
     pub fn new(settings: Settings) -> Result<Self, ConfigError> {
         Ok(Self {
-            verifier: Verifier::new(settings.descope)?,
+            verifier: ClockedVerifier::new(settings.descope)?,
             policy: settings.policy,
             max_ttl_seconds: settings.max_ttl_seconds,
             context_claims: settings.context_claims,
-            fixed_now: None,
         })
     }
 
     /// Verifies tokens and computes `ttlOverride` against this clock (seconds since the epoch)
     /// instead of the system's. For tests and benchmarks with tokens minted at fixed times.
     pub fn with_fixed_clock(mut self, now: i64) -> Self {
-        self.fixed_now = Some(now);
+        self.verifier = self.verifier.with_fixed_clock(now);
         self
     }
 
@@ -51,18 +50,11 @@ impl State {
     }
 
     fn now(&self) -> i64 {
-        self.fixed_now.unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        })
+        self.verifier.now()
     }
 
     async fn verify(&self, token: &str) -> Result<Claims, descope_jwt::VerifyError> {
-        match self.fixed_now {
-            Some(now) => self.verifier.verify_at(token, now).await,
-            None => self.verifier.verify(token).await,
-        }
+        self.verifier.verify(token).await
     }
 }
 
