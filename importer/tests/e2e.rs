@@ -21,7 +21,7 @@ async fn realistic_pool(moto: &Moto) -> Pool {
         ("beta", T::Boolean),
         ("renewal", T::Datetime),
     ];
-    let mut pool = Pool::create(moto.client().await, "realistic", &custom).await;
+    let mut pool = Pool::create(moto.client(), "realistic", &custom).await;
     pool.group("admins", "Full access").await;
     pool.group("content editors", "Edit content").await;
     pool.group("viewers", "Read only").await;
@@ -250,12 +250,7 @@ async fn a_dry_run_reads_everything_prints_the_plan_and_writes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_that_cannot_be_migrated_are_reported_one_by_one_and_the_rest_migrate() {
     let moto = Moto::start();
-    let pool = Pool::create(
-        moto.client().await,
-        "messy",
-        &[("seats", T::Number), ("beta", T::Boolean)],
-    )
-    .await;
+    let pool = Pool::create(moto.client(), "messy", &[("seats", T::Number), ("beta", T::Boolean)]).await;
     pool.user("first", &[("email", "same@example.com")]).await;
     pool.user("second", &[("email", "same@example.com")]).await;
     pool.user("bad-number", &[("email", "n@example.com"), ("custom:seats", "twelve")])
@@ -297,7 +292,7 @@ async fn users_that_cannot_be_migrated_are_reported_one_by_one_and_the_rest_migr
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_pools_become_tenants_and_one_person_one_user() {
     let moto = Moto::start();
-    let client = moto.client().await;
+    let client = moto.client();
     let eu = Pool::create(client.clone(), "eu", &[]).await;
     let us = Pool::create(client, "us", &[]).await;
     eu.group("admins", "EU admins").await;
@@ -410,7 +405,7 @@ async fn verify_finds_a_planted_mismatch_and_a_missing_user() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_and_rate_limits_lose_and_duplicate_no_one() {
     let moto = Moto::start();
-    let pool = Pool::create(moto.client().await, "big", &[("seats", T::Number)]).await;
+    let pool = Pool::create(moto.client(), "big", &[("seats", T::Number)]).await;
     pool.group("staff", "Everyone").await;
     for i in 0..250 {
         pool.user(
@@ -460,7 +455,7 @@ async fn faults_and_rate_limits_lose_and_duplicate_no_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_at_any_moment_a_rerun_converges() {
     let moto = Moto::start();
-    let pool = Pool::create(moto.client().await, "killme", &[]).await;
+    let pool = Pool::create(moto.client(), "killme", &[]).await;
     pool.group("g1", "one").await;
     for i in 0..120 {
         pool.user(&format!("k{i:03}"), &[("email", &format!("k{i:03}@example.com"))])
@@ -514,7 +509,7 @@ async fn killed_at_any_moment_a_rerun_converges() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn configuration_errors_name_the_setting_and_exit_2() {
     let moto = Moto::start();
-    let pool = Pool::create(moto.client().await, "cfg", &[]).await;
+    let pool = Pool::create(moto.client(), "cfg", &[]).await;
     let descope = descope(descope_config()).await;
     let importer = Importer::new(&moto, &descope, &[&pool.id]);
     for (unset, needle) in [
@@ -578,7 +573,7 @@ async fn configuration_errors_name_the_setting_and_exit_2() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_descope_refuses_whole_is_split_until_it_goes_through() {
     let moto = Moto::start();
-    let pool = Pool::create(moto.client().await, "split", &[]).await;
+    let pool = Pool::create(moto.client(), "split", &[]).await;
     for i in 0..30 {
         pool.user(&format!("s{i:02}"), &[("email", &format!("s{i:02}@example.com"))])
             .await;
@@ -603,7 +598,7 @@ async fn a_batch_descope_refuses_whole_is_split_until_it_goes_through() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn descope_429s_are_waited_out_and_pacing_avoids_them() {
     let moto = Moto::start();
-    let pool = Pool::create(moto.client().await, "throttled", &[]).await;
+    let pool = Pool::create(moto.client(), "throttled", &[]).await;
     for i in 0..120 {
         pool.user(&format!("t{i:03}"), &[("email", &format!("t{i:03}@example.com"))])
             .await;

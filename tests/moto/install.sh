@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs moto (the local Cognito used by the importer's tests, benchmark and the demo) into
-# .venv-moto at the repository root. Pinned: the tests rely on moto's behaviour, and the in-process
-# seeding of the benchmark uses moto internals. Idempotent and quick when already installed.
+# Installs moto (the local Cognito used by the tests through the moto-harness crate, the importer's
+# benchmark and the demo) into .venv-moto at the repository root. Pinned: the tests rely on moto's
+# behaviour and token format, and the in-process seeding of the benchmark uses moto internals.
+# Idempotent and quick when already installed.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="$ROOT/.venv-moto"

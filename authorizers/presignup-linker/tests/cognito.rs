@@ -10,20 +10,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::{
-    net::TcpListener,
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    path::Path,
+    process::Child,
     sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
-use aws_sdk_cognitoidentityprovider::{
-    Client,
-    config::{BehaviorVersion, Credentials, Region},
-    types::{AttributeType, MessageActionType},
-};
 use axum::{Router, body::Bytes, extract::State, http::HeaderMap, routing::post};
 use lambda_runtime_stub::{Reply, RuntimeApi, finish, function_command};
+use moto_harness::{Moto, UserPool, client_for};
 use presignup_linker::{Config, Directory, DirectoryUser, Link, cognito::CognitoDirectory, handle};
 use serde_json::{Value, json};
 
@@ -34,146 +29,36 @@ fn fixture(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn client(url: &str) -> Client {
-    let config = aws_sdk_cognitoidentityprovider::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-        .endpoint_url(url)
-        .build();
-    Client::from_conf(config)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 // ---------------------------------------------------------------------------------------- moto
-
-/// A moto server on a free loopback port, killed (with its children) when dropped.
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Moto {
-    fn start() -> Self {
-        let binary = std::env::var_os("MOTO_SERVER")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv-moto/bin/moto_server"));
-        assert!(
-            binary.exists(),
-            "moto_server not found at {}: run `bash tests/moto/install.sh` (make test does) or set MOTO_SERVER",
-            binary.display()
-        );
-        let port = free_port();
-        let mut command = Command::new(&binary);
-        command
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let child = command.spawn().expect("moto_server starts");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not listen on {port} within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        }
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &format!("-{}", self.child.id())])
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn seed_user(client: &Client, pool: &str, username: &str, attributes: &[(&str, &str)]) {
-    let mut request = client
-        .admin_create_user()
-        .user_pool_id(pool)
-        .username(username)
-        .message_action(MessageActionType::Suppress)
-        .temporary_password("Temp-Passw0rd!");
-    for (name, value) in attributes {
-        request = request.user_attributes(AttributeType::builder().name(*name).value(*value).build().unwrap());
-    }
-    request.send().await.unwrap();
-}
 
 /// A pool with ada (verified, confirmed), twins sharing an address, one unverified user and 65
 /// users sharing a list address (more than one ListUsers page).
-async fn seeded_pool(client: &Client) -> String {
-    let out = client.create_user_pool().pool_name("hybrid").send().await.unwrap();
-    let pool = out.user_pool.unwrap().id.unwrap();
-    seed_user(
-        client,
-        &pool,
-        "ada",
-        &[("email", "ada@example.com"), ("email_verified", "true")],
-    )
-    .await;
-    client
-        .admin_set_user_password()
-        .user_pool_id(&pool)
-        .username("ada")
-        .password("Perm-Passw0rd!")
-        .permanent(true)
-        .send()
-        .await
-        .unwrap();
-    seed_user(
-        client,
-        &pool,
-        "bob",
-        &[("email", "bob@example.com"), ("email_verified", "true")],
-    )
-    .await;
+async fn seeded_pool(moto: &Moto) -> String {
+    let pool = UserPool::create(moto, "hybrid").await;
+    let verified = |email: &'static str| [("email", email), ("email_verified", "true")];
+    pool.create_user("ada", &verified("ada@example.com")).await;
+    pool.confirm("ada").await;
+    pool.create_user("bob", &verified("bob@example.com")).await;
     for twin in ["twin-1", "twin-2"] {
-        seed_user(
-            client,
-            &pool,
-            twin,
-            &[("email", "twins@example.com"), ("email_verified", "true")],
-        )
-        .await;
+        pool.create_user(twin, &verified("twins@example.com")).await;
     }
-    seed_user(
-        client,
-        &pool,
+    pool.create_user(
         "unverified",
         &[("email", "unverified@example.com"), ("email_verified", "false")],
     )
     .await;
     for i in 0..65 {
-        seed_user(
-            client,
-            &pool,
-            &format!("member-{i:02}"),
-            &[("email", "list@example.com")],
-        )
-        .await;
+        pool.create_user(&format!("member-{i:02}"), &[("email", "list@example.com")])
+            .await;
     }
-    pool
+    pool.id
 }
 
 #[tokio::test]
 async fn list_users_by_email_against_moto() {
     let moto = Moto::start();
-    let client = client(&moto.url);
-    let pool = seeded_pool(&client).await;
-    let directory = CognitoDirectory::new(client);
+    let pool = seeded_pool(&moto).await;
+    let directory = CognitoDirectory::new(moto.client());
 
     let ada = directory.find_users_by_email(&pool, "ada@example.com").await.unwrap();
     assert_eq!(
@@ -220,9 +105,8 @@ async fn list_users_by_email_against_moto() {
 #[tokio::test]
 async fn decisions_over_moto() {
     let moto = Moto::start();
-    let client = client(&moto.url);
-    let pool = seeded_pool(&client).await;
-    let directory = CognitoDirectory::new(client);
+    let pool = seeded_pool(&moto).await;
+    let directory = CognitoDirectory::new(moto.client());
     let config = Config::default();
     let event = |email: &str| {
         let mut event = fixture("descope-first-sign-in.json");
@@ -249,9 +133,8 @@ async fn decisions_over_moto() {
 #[tokio::test]
 async fn moto_does_not_implement_admin_link_provider_for_user() {
     let moto = Moto::start();
-    let client = client(&moto.url);
-    let pool = seeded_pool(&client).await;
-    let directory = CognitoDirectory::new(client);
+    let pool = seeded_pool(&moto).await;
+    let directory = CognitoDirectory::new(moto.client());
     let link = Link {
         destination_username: "ada".into(),
         provider_name: "Descope".into(),
@@ -330,7 +213,7 @@ fn expected_calls(pool: &str) -> Vec<(String, Value)> {
 #[tokio::test]
 async fn the_exact_admin_link_provider_for_user_request() {
     let (url, recorded) = recording_endpoint().await;
-    let directory = CognitoDirectory::new(client(&url));
+    let directory = CognitoDirectory::new(client_for(&url));
     let event = fixture("descope-first-sign-in.json");
     let response = handle(&Config::default(), &directory, event.clone()).await.unwrap();
     assert_eq!(response, event);

@@ -2,95 +2,34 @@
 //! emulator in process, and the real `cognito-to-descope` binary between them.
 #![allow(dead_code)]
 
-use std::{
-    net::TcpListener,
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::{ops::Deref, path::PathBuf, process::Stdio};
 
 use aws_sdk_cognitoidentityprovider::{
     Client,
-    config::{BehaviorVersion, Credentials, Region},
-    types::{AttributeDataType, AttributeType, MessageActionType, SchemaAttributeType},
+    types::{AttributeDataType, AttributeType, SchemaAttributeType},
 };
 use descope_emulator::{Emulator, EmulatorConfig, RunningEmulator};
+pub use moto_harness::Moto;
+use moto_harness::UserPool;
 use serde_json::Value;
 
 pub const PROJECT_ID: &str = "P2importertest0000000000001";
 pub const MANAGEMENT_KEY: &str = "K2secret-management-key-never-printed";
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// A moto server on a free loopback port, killed (with its children) when dropped.
-pub struct Moto {
-    child: Child,
-    pub url: String,
-}
-
-impl Moto {
-    pub fn start() -> Self {
-        let binary = std::env::var_os("MOTO_SERVER")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| repo_root().join(".venv-moto/bin/moto_server"));
-        assert!(
-            binary.exists(),
-            "moto_server not found at {}: run `bash tests/moto/install.sh` (make test does) or set MOTO_SERVER",
-            binary.display()
-        );
-        let port = free_port();
-        let mut command = Command::new(&binary);
-        command
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let child = command.spawn().expect("moto_server starts");
-        let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not listen on {port} within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self { child, url }
-    }
-
-    pub async fn client(&self) -> Client {
-        let config = aws_sdk_cognitoidentityprovider::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-            .endpoint_url(&self.url)
-            .build();
-        Client::from_conf(config)
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        // moto_server may fork a worker; the process group takes both down.
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &format!("-{}", self.child.id())])
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A user pool being seeded.
+/// A user pool being seeded: moto-harness's pool (users, groups, memberships, `sub`) plus the
+/// importer's own cases, a custom schema and every user status moto can produce. Its `user` and
+/// `group` take the importer's arguments (attributes, a description) in place of the harness's.
 pub struct Pool {
-    pub client: Client,
-    pub id: String,
+    pool: UserPool,
     app_client: Option<String>,
+}
+
+impl Deref for Pool {
+    type Target = UserPool;
+
+    fn deref(&self) -> &UserPool {
+        &self.pool
+    }
 }
 
 impl Pool {
@@ -109,14 +48,14 @@ impl Pool {
         let out = request.send().await.unwrap();
         let id = out.user_pool.unwrap().id.unwrap();
         Self {
-            client,
-            id,
+            pool: UserPool::from_id(client, id),
             app_client: None,
         }
     }
 
+    /// A group with a description (the importer copies it to the Descope role).
     pub async fn group(&self, name: &str, description: &str) {
-        self.client
+        self.client()
             .create_group()
             .user_pool_id(&self.id)
             .group_name(name)
@@ -128,36 +67,13 @@ impl Pool {
 
     /// An admin-created user (status FORCE_CHANGE_PASSWORD) with these attributes.
     pub async fn user(&self, username: &str, attributes: &[(&str, &str)]) {
-        let mut request = self
-            .client
-            .admin_create_user()
-            .user_pool_id(&self.id)
-            .username(username)
-            .message_action(MessageActionType::Suppress)
-            .temporary_password("Temp-Passw0rd!");
-        for (name, value) in attributes {
-            request = request.user_attributes(AttributeType::builder().name(*name).value(*value).build().unwrap());
-        }
-        request.send().await.unwrap();
-    }
-
-    /// Sets a permanent password: status CONFIRMED.
-    pub async fn confirm(&self, username: &str) {
-        self.client
-            .admin_set_user_password()
-            .user_pool_id(&self.id)
-            .username(username)
-            .password("Perm-Passw0rd!")
-            .permanent(true)
-            .send()
-            .await
-            .unwrap();
+        self.create_user(username, attributes).await;
     }
 
     /// Status RESET_REQUIRED (needs a verified email).
     pub async fn require_reset(&self, username: &str) {
         self.confirm(username).await;
-        self.client
+        self.client()
             .admin_reset_user_password()
             .user_pool_id(&self.id)
             .username(username)
@@ -169,18 +85,10 @@ impl Pool {
     /// A self-service sign-up that was never confirmed: status UNCONFIRMED.
     pub async fn sign_up(&mut self, username: &str, attributes: &[(&str, &str)]) {
         if self.app_client.is_none() {
-            let out = self
-                .client
-                .create_user_pool_client()
-                .user_pool_id(&self.id)
-                .client_name("app")
-                .send()
-                .await
-                .unwrap();
-            self.app_client = out.user_pool_client.unwrap().client_id;
+            self.app_client = Some(self.pool.app_client("app").await);
         }
         let mut request = self
-            .client
+            .client()
             .sign_up()
             .client_id(self.app_client.clone().unwrap())
             .username(username)
@@ -192,42 +100,13 @@ impl Pool {
     }
 
     pub async fn disable(&self, username: &str) {
-        self.client
+        self.client()
             .admin_disable_user()
             .user_pool_id(&self.id)
             .username(username)
             .send()
             .await
             .unwrap();
-    }
-
-    pub async fn add_to_group(&self, username: &str, group: &str) {
-        self.client
-            .admin_add_user_to_group()
-            .user_pool_id(&self.id)
-            .username(username)
-            .group_name(group)
-            .send()
-            .await
-            .unwrap();
-    }
-
-    /// The `sub` Cognito gave `username`.
-    pub async fn sub(&self, username: &str) -> String {
-        let out = self
-            .client
-            .admin_get_user()
-            .user_pool_id(&self.id)
-            .username(username)
-            .send()
-            .await
-            .unwrap();
-        out.user_attributes()
-            .iter()
-            .find(|a| a.name() == "sub")
-            .and_then(|a| a.value())
-            .unwrap()
-            .to_owned()
     }
 }
 
