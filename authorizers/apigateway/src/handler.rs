@@ -252,6 +252,9 @@ fn policy_document(arn: &ApiArn<'_>, grants: &Grants) -> PolicyDocument {
 fn context(state: &State, claims: &Claims, grants: &Grants) -> serde_json::Map<String, Value> {
     let mut c = ContextBuilder::default();
     c.insert("userId", Value::String(claims.subject.clone()));
+    for (key, value) in authorizer_common::identity_context(claims) {
+        c.insert(key, Value::String(value));
+    }
     c.insert("roles", Value::String(claims.roles.join(",")));
     c.insert("permissions", Value::String(claims.permissions.join(",")));
     c.insert(
@@ -269,12 +272,7 @@ fn context(state: &State, claims: &Claims, grants: &Grants) -> serde_json::Map<S
         .collect();
     c.insert("tenants", Value::String(Value::Object(tenants).to_string()));
     for name in &state.context_claims {
-        let value = match name.as_str() {
-            "amr" => Some(Value::String(claims.amr.join(","))),
-            "iss" => Some(Value::String(claims.issuer.clone())),
-            other => claims.other.get(other).cloned(),
-        };
-        if let Some(value) = value {
+        if let Some(value) = authorizer_common::context_claim(claims, name) {
             c.insert(name, value);
         }
     }

@@ -1,6 +1,7 @@
 //! End to end: the compiled `apigateway-authorizer` binary under a Lambda Runtime API stand-in,
 //! verifying tokens issued by the Descope emulator (users, roles and tenants created through its
-//! management API), through every event kind; plus a cold start with a bad setting.
+//! management API), through every event kind; in cutover mode beside Cognito tokens issued by moto;
+//! plus a cold start with a bad setting.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod support;
@@ -8,6 +9,7 @@ mod support;
 use std::time::Duration;
 
 use descope_emulator::{Emulator, EmulatorConfig, RunningEmulator, SessionRequest};
+use moto_harness::{Moto, UserPool};
 use serde_json::{Value, json};
 use support::{
     event, event_without_token,
@@ -260,4 +262,142 @@ async fn a_bad_setting_stops_the_cold_start_with_an_init_error() {
     let errors: Vec<&str> = output.lines().filter(|l| l.contains("\"level\":\"ERROR\"")).collect();
     assert_eq!(errors.len(), 1, "one clear log line:\n{output}");
     assert!(errors[0].contains("policy version 2 is not supported"), "{}", errors[0]);
+}
+
+/// The stdout log lines' `reason`s, in order.
+fn reasons(output: &str) -> Vec<String> {
+    decisions(output)
+        .iter()
+        .map(|l| l["fields"]["reason"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn unauthorized(reply: Reply) {
+    match reply {
+        Reply::Error { body, .. } => {
+            assert_eq!(
+                body,
+                json!({"errorType": "Unauthorized", "errorMessage": "Unauthorized"})
+            );
+        }
+        other => panic!("expected Unauthorized, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cutover_accepts_cognito_and_descope_tokens_side_by_side() {
+    let project = Project::seed().await;
+    let moto = Moto::start();
+    let pool = UserPool::create(&moto, "cutover").await;
+    let web = pool.app_client("web").await;
+    let partner = pool.app_client("partner").await;
+    pool.group("reader").await;
+    pool.user("ada", "ada@example.com", &["reader"]).await;
+    pool.user("bob", "bob@example.com", &[]).await;
+    let elsewhere = UserPool::create(&moto, "elsewhere").await;
+    let elsewhere_web = elsewhere.app_client("web").await;
+    elsewhere.group("reader").await;
+    elsewhere.user("ada", "ada@example.com", &["reader"]).await;
+
+    let ada = pool.tokens(&web, "ada").await;
+    let ada_sub = pool.sub("ada").await;
+    let bob = pool.tokens(&web, "bob").await;
+    let via_partner = pool.tokens(&partner, "ada").await;
+    let other_pool = elsewhere.tokens(&elsewhere_web, "ada").await;
+    // Descope's ada has `reader` too (the importer's copy of the group); no current tenant.
+    let ada_descope = project.token("ada@example.com", |_| {});
+
+    let cutover = |token_use: &str| {
+        let mut env = project.env(&[]);
+        env.extend([
+            ("COGNITO_USER_POOL_ID", pool.id.clone()),
+            ("COGNITO_CLIENT_IDS", web.clone()),
+            ("COGNITO_TOKEN_USE", token_use.to_owned()),
+            ("COGNITO_ENDPOINT_URL", moto.url.clone()),
+        ]);
+        env
+    };
+    let mut api = RuntimeApi::start().await.unwrap();
+    let child = spawn_function(BINARY, &api, &cutover("access"));
+    let fixtures = ["rest-token.json", "rest-request.json", "http-v1.json", "http-v2.json"];
+    for fixture in fixtures {
+        // Mixed issuers, one function: the same policy for the group and the role of that name.
+        let descope = response_body(api.call(event(fixture, &format!("Bearer {ada_descope}"))).await);
+        let cognito = response_body(api.call(event(fixture, &format!("Bearer {}", ada.access))).await);
+        assert_eq!(cognito["policyDocument"], descope["policyDocument"], "{fixture}");
+        assert!(
+            allowed_resources(&cognito).contains(&"GET/request".to_owned()),
+            "{fixture}"
+        );
+        assert_eq!(descope["context"]["idp"], "descope");
+        assert_eq!(cognito["principalId"], ada_sub.as_str());
+        let context = &cognito["context"];
+        assert_eq!(context["idp"], "cognito", "{fixture}");
+        assert_eq!(context["cognitoUsername"], "ada");
+        assert_eq!(context["cognitoSub"], ada_sub.as_str());
+        assert_eq!(context["cognitoUserPoolId"], pool.id.as_str());
+        assert_eq!(context["roles"], "reader");
+        let body = response_body(api.call(event(fixture, &format!("Bearer {}", bob.access))).await);
+        assert_eq!(allowed_resources(&body), ["GET/health"], "{fixture}");
+
+        // Refused: an ID token (access only here), another app client, another pool, a refresh token.
+        for token in [&ada.id, &via_partner.access, &other_pool.access, &ada.refresh] {
+            unauthorized(api.call(event(fixture, &format!("Bearer {token}"))).await);
+        }
+    }
+    let (_, output) = finish(child, Duration::ZERO);
+    let expected: Vec<&str> = [
+        "route_granted",
+        "route_granted",
+        "route_not_granted",
+        "wrong_token_use",
+        "wrong_client",
+        "wrong_issuer",
+        "malformed",
+    ]
+    .repeat(fixtures.len());
+    assert_eq!(reasons(&output), expected, "{output}");
+    let key_fetches = |emulator: &Emulator| {
+        emulator
+            .request_log()
+            .iter()
+            .filter(|r| r.path.starts_with("/v2/keys/"))
+            .count()
+    };
+    assert_eq!(
+        key_fetches(&project.running.emulator),
+        1,
+        "Descope's keys were fetched once, at cold start: no Cognito token caused a Descope fetch"
+    );
+    for token in [&ada.access, &ada.id, &via_partner.access, &other_pool.access] {
+        let signature = token.rsplit_once('.').unwrap().1;
+        assert!(!output.contains(signature), "a token leaked into the logs");
+    }
+
+    // ID tokens accepted too, HTTP API simple responses.
+    let mut env = cutover("access,id");
+    env.push(("AUTHZ_SIMPLE_RESPONSES", "true".to_owned()));
+    let child = spawn_function(BINARY, &api, &env);
+    for token in [&ada.access, &ada.id, &ada_descope] {
+        let body = response_body(api.call(event("http-v2.json", &format!("Bearer {token}"))).await);
+        assert_eq!(body["isAuthorized"], true, "{body}");
+    }
+    let body = response_body(api.call(event("http-v2.json", &format!("Bearer {}", bob.id))).await);
+    assert_eq!(body["isAuthorized"], false);
+    assert_eq!(body["context"]["idp"], "cognito");
+    finish(child, Duration::ZERO);
+
+    // The cutover ends by removing the settings: Cognito tokens are foreign, Descope's still pass.
+    let child = spawn_function(BINARY, &api, &project.env(&[]));
+    unauthorized(
+        api.call(event("rest-token.json", &format!("Bearer {}", ada.access)))
+            .await,
+    );
+    let body = response_body(
+        api.call(event("rest-token.json", &format!("Bearer {ada_descope}")))
+            .await,
+    );
+    assert!(allowed_resources(&body).contains(&"GET/request".to_owned()));
+    let (_, output) = finish(child, Duration::ZERO);
+    assert_eq!(reasons(&output), ["wrong_issuer", "route_granted"]);
 }

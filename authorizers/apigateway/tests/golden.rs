@@ -7,7 +7,10 @@ mod support;
 
 use apigateway_authorizer::{State, decide};
 use serde_json::{Value, json};
-use support::{Keys, NOW, assert_golden, claims, cold_state, event, event_without_token, has_no_nulls, state, wire};
+use support::{
+    CUTOVER, Keys, NOW, assert_golden, claims, cognito_claims, cold_state, event, event_without_token, has_no_nulls,
+    state, wire,
+};
 
 /// (golden prefix, fixture, simple responses)
 const KINDS: [(&str, &str, bool); 5] = [
@@ -176,4 +179,51 @@ async fn unknown_events_and_bad_arns_are_unauthorized_not_errors() {
         assert_eq!(decision.reason, reason);
         assert_golden("unauthorized", &wire(decision.response));
     }
+}
+
+#[tokio::test]
+async fn in_cutover_a_cognito_group_opens_what_the_descope_role_of_that_name_opens() {
+    let keys = Keys::new();
+    let iam = state(&keys, &CUTOVER).await;
+    let simple = state(
+        &keys,
+        &[CUTOVER.as_slice(), &[("AUTHZ_SIMPLE_RESPONSES", "true")]].concat(),
+    )
+    .await;
+    for groups in [&["reader"][..], &["admin"], &["unknown-role"], &[]] {
+        let mut descope = claims();
+        descope["roles"] = json!(groups);
+        let descope = keys.signing.sign(&descope).unwrap();
+        let access = keys.signing.sign(&cognito_claims(groups, false, NOW)).unwrap();
+        let id = keys.signing.sign(&cognito_claims(groups, true, NOW)).unwrap();
+        for (name, fixture, is_simple) in KINDS {
+            let state = if is_simple { &simple } else { &iam };
+            let (expected, verdict, reason) = answer(state, fixture, &format!("Bearer {descope}")).await;
+            for token in [&access, &id] {
+                let (response, got_verdict, got_reason) = answer(state, fixture, &format!("Bearer {token}")).await;
+                let case = format!("{name} {groups:?}");
+                assert_eq!((got_verdict, got_reason), (verdict, reason), "{case}");
+                assert_eq!(response["policyDocument"], expected["policyDocument"], "{case}");
+                assert_eq!(response["isAuthorized"], expected["isAuthorized"], "{case}");
+                assert_eq!(response["context"]["roles"], expected["context"]["roles"], "{case}");
+                assert_eq!(response["context"]["idp"], "cognito", "{case}");
+                assert_eq!(expected["context"]["idp"], "descope", "{case}");
+            }
+            if groups == ["reader"] {
+                let (response, _, _) = answer(state, fixture, &format!("Bearer {access}")).await;
+                assert!(has_no_nulls(&response), "{response}");
+                assert_golden(&format!("{name}-cognito"), &response);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn without_cutover_settings_cognito_tokens_are_unauthorized() {
+    let keys = Keys::new();
+    let state = state(&keys, &[]).await;
+    let access = keys.signing.sign(&cognito_claims(&["admin"], false, NOW)).unwrap();
+    let (response, verdict, reason) = answer(&state, "rest-token.json", &format!("Bearer {access}")).await;
+    assert_eq!((verdict, reason), ("unauthorized", "wrong_issuer"));
+    assert_golden("unauthorized", &response);
 }

@@ -4,7 +4,7 @@ use authorizer_common::{Env, LoadedPolicy};
 use authz_policy::AppSyncPolicy;
 
 /// `resolverContext` keys the authorizer fills itself; extra claims may not use them.
-pub const RESERVED_CONTEXT_KEYS: [&str; 7] = [
+pub const RESERVED_CONTEXT_KEYS: [&str; 11] = [
     "userId",
     "roles",
     "permissions",
@@ -12,6 +12,11 @@ pub const RESERVED_CONTEXT_KEYS: [&str; 7] = [
     "authorizedTenant",
     "tenants",
     "omitted",
+    // authorizer_common::IDENTITY_CONTEXT_KEYS
+    "idp",
+    "cognitoUsername",
+    "cognitoSub",
+    "cognitoUserPoolId",
 ];
 
 /// AppSync's largest `authorizerResultTtlInSeconds` (and so the largest useful `ttlOverride`).

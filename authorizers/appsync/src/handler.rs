@@ -242,6 +242,9 @@ fn header<'e>(event: &'e Value, name: &str) -> Option<&'e str> {
 fn resolver_context(state: &State, claims: &Claims, grants: &FieldGrants) -> Map<String, Value> {
     let mut c = ContextBuilder::default();
     c.insert("userId", Value::String(claims.subject.clone()));
+    for (key, value) in authorizer_common::identity_context(claims) {
+        c.insert(key, Value::String(value));
+    }
     c.insert("roles", Value::String(claims.roles.join(",")));
     c.insert("permissions", Value::String(claims.permissions.join(",")));
     c.insert(
@@ -259,12 +262,7 @@ fn resolver_context(state: &State, claims: &Claims, grants: &FieldGrants) -> Map
         .collect();
     c.insert("tenants", Value::Object(tenants));
     for name in &state.context_claims {
-        let value = match name.as_str() {
-            "amr" => Some(Value::String(claims.amr.join(","))),
-            "iss" => Some(Value::String(claims.issuer.clone())),
-            other => claims.other.get(other).cloned(),
-        };
-        if let Some(value) = value {
+        if let Some(value) = authorizer_common::context_claim(claims, name) {
             c.insert(name, value);
         }
     }

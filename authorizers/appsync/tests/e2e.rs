@@ -1,6 +1,7 @@
 //! End to end: the compiled `appsync-authorizer` binary under a Lambda Runtime API stand-in,
 //! verifying tokens issued by the Descope emulator (users, roles and tenants created through its
-//! management API); plus a cold start with a bad setting.
+//! management API); in cutover mode beside Cognito tokens issued by moto; plus a cold start with a
+//! bad setting.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod support;
@@ -8,6 +9,7 @@ mod support;
 use std::time::Duration;
 
 use descope_emulator::{Emulator, EmulatorConfig, RunningEmulator, SessionRequest};
+use moto_harness::{Moto, UserPool};
 use serde_json::{Value, json};
 use support::{
     event, event_without_token,
@@ -36,8 +38,8 @@ struct Project {
 }
 
 impl Project {
-    /// An emulator with roles, a tenant and two users: ada (admin, tenant-admin of T2acme) and
-    /// bob (no roles).
+    /// An emulator with roles, a tenant and three users: ada (admin, tenant-admin of T2acme),
+    /// bob (no roles) and cara (tenant-admin of T2acme only, as imported from a tenant's pool).
     async fn seed() -> Self {
         let emulator = Emulator::new(EmulatorConfig::new(PID, KEY)).unwrap();
         let running = RunningEmulator::start(emulator, "127.0.0.1:0").await.unwrap();
@@ -70,6 +72,12 @@ impl Project {
         )
         .await;
         call("/v1/mgmt/user/create", json!({"loginId": "bob@example.com"})).await;
+        call(
+            "/v1/mgmt/user/create",
+            json!({"loginId": "cara@example.com",
+                   "userTenants": [{"tenantId": "T2acme", "roleNames": ["tenant-admin"]}]}),
+        )
+        .await;
         Self { running }
     }
 
@@ -227,4 +235,107 @@ async fn a_bad_setting_stops_the_cold_start_with_an_init_error() {
     let errors: Vec<&str> = output.lines().filter(|l| l.contains("\"level\":\"ERROR\"")).collect();
     assert_eq!(errors.len(), 1, "one clear log line:\n{output}");
     assert!(errors[0].contains("wildcards are not allowed"), "{}", errors[0]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cutover_accepts_cognito_and_descope_tokens_side_by_side() {
+    let project = Project::seed().await;
+    let moto = Moto::start();
+    // A pool migrated into project roles, and a pool migrated into tenant T2acme.
+    let main = UserPool::create(&moto, "main").await;
+    let main_web = main.app_client("web").await;
+    let main_partner = main.app_client("partner").await;
+    main.group("admin").await;
+    main.user("ada", "ada@example.com", &["admin"]).await;
+    let acme = UserPool::create(&moto, "acme").await;
+    let acme_web = acme.app_client("web").await;
+    acme.group("tenant-admin").await;
+    acme.user("cara", "cara@example.com", &["tenant-admin"]).await;
+    let elsewhere = UserPool::create(&moto, "elsewhere").await;
+    let elsewhere_web = elsewhere.app_client("web").await;
+    elsewhere.user("ada", "ada@example.com", &[]).await;
+
+    let ada = main.tokens(&main_web, "ada").await;
+    let cara = acme.tokens(&acme_web, "cara").await;
+    let via_partner = main.tokens(&main_partner, "ada").await;
+    let other_pool = elsewhere.tokens(&elsewhere_web, "ada").await;
+    let ada_descope = project.token("ada@example.com", |_| {});
+    let cara_descope = project.token("cara@example.com", |r| r.tenant = Some("T2acme".into()));
+
+    let mut env = project.env(POLICY_TOML);
+    env.extend([
+        ("COGNITO_USER_POOL_ID", format!("{}, {}=T2acme", main.id, acme.id)),
+        ("COGNITO_CLIENT_IDS", format!("{main_web},{acme_web}")),
+        ("COGNITO_TOKEN_USE", "access,id".to_owned()),
+        ("COGNITO_ENDPOINT_URL", moto.url.clone()),
+    ]);
+    let mut api = RuntimeApi::start().await.unwrap();
+    let child = spawn_function(BINARY, &api, &env);
+    for fixture in ["query.json", "mutation.json"] {
+        for (descope, cognito) in [(&ada_descope, &ada), (&cara_descope, &cara)] {
+            let expected = response_body(api.call(event(fixture, &format!("Bearer {descope}"))).await);
+            for token in [&cognito.access, &cognito.id] {
+                let body = response_body(api.call(event(fixture, &format!("Bearer {token}"))).await);
+                assert_eq!(body["isAuthorized"], expected["isAuthorized"], "{fixture}: {body}");
+                assert_eq!(body["deniedFields"], expected["deniedFields"], "{fixture}: {body}");
+                if body["isAuthorized"] == true {
+                    let context = &body["resolverContext"];
+                    assert_eq!(context["idp"], "cognito");
+                    assert_eq!(expected["resolverContext"]["idp"], "descope");
+                    assert_eq!(
+                        context["currentTenant"], expected["resolverContext"]["currentTenant"],
+                        "{fixture}"
+                    );
+                }
+            }
+        }
+    }
+    // The tenant pool's group opened the tenant field, as cara's Descope tenant role does.
+    let body = response_body(api.call(event("query.json", &format!("Bearer {}", cara.access))).await);
+    assert_eq!(
+        body["deniedFields"],
+        json!(["Mutation.deletePost", "Query.auditLog", "User.email"])
+    );
+    let context = &body["resolverContext"];
+    assert_eq!(context["cognitoUsername"], "cara");
+    assert_eq!(context["cognitoSub"], acme.sub("cara").await.as_str());
+    assert_eq!(context["cognitoUserPoolId"], acme.id.as_str());
+    assert_eq!(context["currentTenant"], "T2acme");
+    let ttl = body["ttlOverride"].as_u64().unwrap();
+    assert!((1..=3600).contains(&ttl), "{ttl}");
+
+    // Refused: another app client of a configured pool, an unconfigured pool, a refresh token.
+    for token in [&via_partner.access, &other_pool.access, &other_pool.id, &ada.refresh] {
+        let body = response_body(api.call(event("query.json", &format!("Bearer {token}"))).await);
+        assert_eq!(
+            body,
+            json!({"isAuthorized": false, "resolverContext": {}, "ttlOverride": 0})
+        );
+    }
+    let (_, output) = finish(child, Duration::ZERO);
+    let reasons: Vec<Value> = decisions(&output)
+        .iter()
+        .map(|l| l["fields"]["reason"].clone())
+        .collect();
+    assert_eq!(
+        reasons[reasons.len() - 4..],
+        [
+            json!("wrong_client"),
+            json!("wrong_issuer"),
+            json!("wrong_issuer"),
+            json!("malformed")
+        ]
+    );
+    for token in [&ada.access, &ada.id, &cara.access, &cara.id] {
+        let signature = token.rsplit_once('.').unwrap().1;
+        assert!(!output.contains(signature), "a token leaked into the logs");
+    }
+
+    // The cutover ends by removing the settings: Cognito tokens are foreign, Descope's still pass.
+    let child = spawn_function(BINARY, &api, &project.env(POLICY_TOML));
+    let body = response_body(api.call(event("query.json", &format!("Bearer {}", ada.access))).await);
+    assert_eq!(body["isAuthorized"], false);
+    let body = response_body(api.call(event("query.json", &format!("Bearer {ada_descope}"))).await);
+    assert_eq!(body["isAuthorized"], true);
+    finish(child, Duration::ZERO);
 }

@@ -9,7 +9,8 @@ mod support;
 use appsync_authorizer::{State, decide, handle};
 use serde_json::{Value, json};
 use support::{
-    Keys, NOW, assert_golden, claims, cold_state, event, event_without_token, fixture_text, has_no_nulls, state,
+    CUTOVER, Keys, NOW, assert_golden, claims, cognito_claims, cold_state, event, event_without_token, fixture_text,
+    has_no_nulls, state,
 };
 
 fn user(case: &str) -> Value {
@@ -287,4 +288,38 @@ async fn unknown_events_are_not_authorized_not_errors() {
     let mut e = event("query.json", "x");
     e["authorizationToken"] = json!(42);
     assert_eq!(answer(&state, &e).await.2, "missing_token");
+}
+
+#[tokio::test]
+async fn in_cutover_a_cognito_group_opens_what_the_descope_role_of_that_name_opens() {
+    let keys = Keys::new();
+    let state = state(&keys, &CUTOVER).await;
+    for groups in [&["admin", "editor"][..], &["editor"], &[]] {
+        let mut descope = claims();
+        descope["roles"] = json!(groups);
+        let descope = keys.signing.sign(&descope).unwrap();
+        let access = keys.signing.sign(&cognito_claims(groups, false, NOW)).unwrap();
+        let id = keys.signing.sign(&cognito_claims(groups, true, NOW)).unwrap();
+        for fixture in ["query.json", "mutation.json"] {
+            let (expected, verdict, reason) = answer(&state, &event(fixture, &bearer(&descope))).await;
+            for token in [&access, &id] {
+                let (response, got_verdict, got_reason) = answer(&state, &event(fixture, &bearer(token))).await;
+                let case = format!("{fixture} {groups:?}");
+                assert_eq!((got_verdict, got_reason), (verdict, reason), "{case}");
+                for key in ["isAuthorized", "deniedFields", "ttlOverride"] {
+                    assert_eq!(response[key], expected[key], "{case}: {key}");
+                }
+                let context = &response["resolverContext"];
+                assert_eq!(context["roles"], expected["resolverContext"]["roles"], "{case}");
+                if verdict == "allow" {
+                    assert_eq!(context["idp"], "cognito", "{case}");
+                    assert_eq!(expected["resolverContext"]["idp"], "descope", "{case}");
+                }
+            }
+            if groups == ["editor"] && fixture == "query.json" {
+                let (response, _, _) = answer(&state, &event(fixture, &bearer(&access))).await;
+                assert_golden("query-cognito", &response);
+            }
+        }
+    }
 }

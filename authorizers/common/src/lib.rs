@@ -3,7 +3,7 @@
 //!
 //! - [`Env`]: environment variables read once at cold start (empty counts as unset), with the
 //!   Descope verifier settings (`DESCOPE_*`), the policy document (`AUTHZ_POLICY` or
-//!   `AUTHZ_POLICY_FILE`) and context claims (`AUTHZ_CONTEXT_CLAIMS`), each failure a
+//!   `AUTHZ_POLICY_FILE`), the Cognito pools of cutover mode (`COGNITO_*`) and context claims (`AUTHZ_CONTEXT_CLAIMS`), each failure a
 //!   [`ConfigError`] naming the variable to fix;
 //! - [`state_or_exit`]: a bad setting stops the cold start with one log line and an init error
 //!   posted to the Lambda Runtime API.
@@ -128,7 +128,110 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         if let Some(seconds) = self.seconds("DESCOPE_LEEWAY_SECONDS", 300)? {
             descope = descope.leeway(Duration::from_secs(seconds));
         }
+        for pool in self.cognito_pools()? {
+            descope = descope.cognito_pool(pool);
+        }
         Ok(descope)
+    }
+
+    /// Cutover mode, off unless `COGNITO_USER_POOL_ID` is set: the pools whose tokens are accepted
+    /// beside Descope's. `COGNITO_USER_POOL_ID` lists pools (`POOL`, or `POOL=TENANT` for a pool
+    /// imported into a Descope tenant, as the importer's `--user-pool-id`); `COGNITO_CLIENT_IDS`
+    /// the accepted app clients and `COGNITO_TOKEN_USE` the accepted tokens (`access`, `id` or
+    /// `access,id`), both required; `COGNITO_REGION` (optional) must match the pool IDs, and
+    /// `COGNITO_ENDPOINT_URL` (optional) serves the keys instead of the issuer's host.
+    pub fn cognito_pools(&self) -> Result<Vec<descope_jwt::CognitoPool>, ConfigError> {
+        const DEPENDENT: [&str; 4] = [
+            "COGNITO_CLIENT_IDS",
+            "COGNITO_TOKEN_USE",
+            "COGNITO_REGION",
+            "COGNITO_ENDPOINT_URL",
+        ];
+        let Some(pools) = self.get("COGNITO_USER_POOL_ID") else {
+            // A half-configured cutover must not silently refuse every Cognito token.
+            if let Some(name) = DEPENDENT.into_iter().find(|name| self.get(name).is_some()) {
+                return Err(ConfigError::Invalid {
+                    name,
+                    value: self.get(name).unwrap_or_default(),
+                    reason: "it only applies in cutover mode: set COGNITO_USER_POOL_ID too, or unset it".into(),
+                });
+            }
+            return Ok(Vec::new());
+        };
+        let clients = list(
+            &self
+                .get("COGNITO_CLIENT_IDS")
+                .ok_or(ConfigError::Missing("COGNITO_CLIENT_IDS"))?,
+        );
+        let token_use = self
+            .get("COGNITO_TOKEN_USE")
+            .ok_or(ConfigError::Missing("COGNITO_TOKEN_USE"))?;
+        let token_uses = list(&token_use)
+            .iter()
+            .map(|name| descope_jwt::TokenUse::from_name(name))
+            .collect::<Option<Vec<_>>>()
+            .filter(|uses| !uses.is_empty())
+            .ok_or_else(|| ConfigError::Invalid {
+                name: "COGNITO_TOKEN_USE",
+                value: token_use.clone(),
+                reason: "expected access, id or access,id".into(),
+            })?;
+        let region = self.get("COGNITO_REGION");
+        let endpoint = self.get("COGNITO_ENDPOINT_URL");
+
+        let mut built = Vec::new();
+        for entry in list(&pools) {
+            let (pool_id, tenant) = match entry.split_once('=') {
+                Some((pool, tenant)) => (pool.trim(), Some(tenant.trim())),
+                None => (entry.as_str(), None),
+            };
+            let mut pool = descope_jwt::CognitoPool::new(pool_id);
+            for client in &clients {
+                pool = pool.client_id(client);
+            }
+            for token_use in &token_uses {
+                pool = pool.token_use(*token_use);
+            }
+            if let Some(region) = &region {
+                pool = pool.region(region);
+            }
+            if let Some(endpoint) = &endpoint {
+                pool = pool.endpoint_url(endpoint);
+            }
+            match tenant {
+                Some("") => {
+                    return Err(ConfigError::Invalid {
+                        name: "COGNITO_USER_POOL_ID",
+                        value: pools.clone(),
+                        reason: format!("{entry:?} names no tenant after '='"),
+                    });
+                }
+                Some(tenant) => pool = pool.tenant(tenant),
+                None => {}
+            }
+            pool.validate().map_err(|error| {
+                let (name, value) = match error {
+                    descope_jwt::ConfigError::RegionMismatch { .. } => ("COGNITO_REGION", region.clone()),
+                    descope_jwt::ConfigError::InvalidUrl { .. } => ("COGNITO_ENDPOINT_URL", endpoint.clone()),
+                    descope_jwt::ConfigError::NoAppClients(_) => ("COGNITO_CLIENT_IDS", None),
+                    _ => ("COGNITO_USER_POOL_ID", Some(pools.clone())),
+                };
+                ConfigError::Invalid {
+                    name,
+                    value: value.unwrap_or_default(),
+                    reason: error.to_string(),
+                }
+            })?;
+            if built.iter().any(|p: &descope_jwt::CognitoPool| p.pool_id() == pool_id) {
+                return Err(ConfigError::Invalid {
+                    name: "COGNITO_USER_POOL_ID",
+                    value: pools.clone(),
+                    reason: format!("pool {pool_id:?} is listed twice"),
+                });
+            }
+            built.push(pool);
+        }
+        Ok(built)
     }
 
     /// The policy document, from exactly one of `AUTHZ_POLICY` (inline) and `AUTHZ_POLICY_FILE`.
@@ -202,6 +305,33 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
                 reason: "expected true or false".into(),
             }),
         }
+    }
+}
+
+/// Context keys naming who vouched for the user, filled by both authorizers (and so reserved).
+pub const IDENTITY_CONTEXT_KEYS: [&str; 4] = ["idp", "cognitoUsername", "cognitoSub", "cognitoUserPoolId"];
+
+/// Who vouched for the user, for the authorizer context: `idp` (`descope` or `cognito`) and, for a
+/// Cognito token during a cutover, the Cognito username, sub and user pool, so backends can map a
+/// Cognito user to the Descope user the importer made of them (its `cognitoUsername` and
+/// `cognitoSub` attributes).
+pub fn identity_context(claims: &descope_jwt::Claims) -> Vec<(&'static str, String)> {
+    let mut entries = vec![("idp", claims.provider.name().to_owned())];
+    if let descope_jwt::IdentityProvider::Cognito(identity) = &claims.provider {
+        entries.push(("cognitoUsername", identity.username.clone()));
+        entries.push(("cognitoSub", claims.subject.clone()));
+        entries.push(("cognitoUserPoolId", identity.user_pool_id.clone()));
+    }
+    entries
+}
+
+/// The value of an `AUTHZ_CONTEXT_CLAIMS` entry: `amr` and `iss` from their typed fields, any
+/// other claim as in the token; `None` when the token lacks it.
+pub fn context_claim(claims: &descope_jwt::Claims, name: &str) -> Option<serde_json::Value> {
+    match name {
+        "amr" => Some(serde_json::Value::String(claims.amr.join(","))),
+        "iss" => Some(serde_json::Value::String(claims.issuer.clone())),
+        other => claims.other.get(other).cloned(),
     }
 }
 
@@ -327,6 +457,64 @@ mod tests {
     }
 
     #[test]
+    fn cutover_mode_is_off_unless_a_pool_is_configured() {
+        let base = [("DESCOPE_PROJECT_ID", "P2abc")];
+        assert!(env(&base).descope().unwrap().cognito_pools().is_empty());
+        let pools = env(&[
+            ("COGNITO_USER_POOL_ID", "eu-west-1_AbC123, us-east-1_Xyz789=T2acme"),
+            ("COGNITO_CLIENT_IDS", "client-a,client-b"),
+            ("COGNITO_TOKEN_USE", "access, id"),
+            ("COGNITO_ENDPOINT_URL", "http://127.0.0.1:5000"),
+        ])
+        .cognito_pools()
+        .unwrap();
+        assert_eq!(pools.len(), 2);
+        assert_eq!(
+            pools[0].issuer(),
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"
+        );
+        assert_eq!(
+            pools[1].effective_jwks_url(),
+            "http://127.0.0.1:5000/us-east-1_Xyz789/.well-known/jwks.json"
+        );
+        let pool = [("COGNITO_USER_POOL_ID", "eu-west-1_AbC123")];
+        let clients = ("COGNITO_CLIENT_IDS", "client-a");
+        let access = ("COGNITO_TOKEN_USE", "access");
+        for (vars, names) in [
+            (vec![clients], "COGNITO_CLIENT_IDS"),
+            (vec![pool[0], access], "COGNITO_CLIENT_IDS"),
+            (vec![pool[0], clients], "COGNITO_TOKEN_USE"),
+            (
+                vec![pool[0], clients, ("COGNITO_TOKEN_USE", "refresh")],
+                "COGNITO_TOKEN_USE",
+            ),
+            (
+                vec![pool[0], clients, access, ("COGNITO_REGION", "us-east-1")],
+                "COGNITO_REGION",
+            ),
+            (
+                vec![pool[0], clients, access, ("COGNITO_ENDPOINT_URL", "file:///x")],
+                "COGNITO_ENDPOINT_URL",
+            ),
+            (
+                vec![("COGNITO_USER_POOL_ID", "AbC123"), clients, access],
+                "COGNITO_USER_POOL_ID",
+            ),
+            (
+                vec![("COGNITO_USER_POOL_ID", "eu-west-1_A=, "), clients, access],
+                "COGNITO_USER_POOL_ID",
+            ),
+            (
+                vec![("COGNITO_USER_POOL_ID", "eu-west-1_A,eu-west-1_A"), clients, access],
+                "COGNITO_USER_POOL_ID",
+            ),
+        ] {
+            let error = env(&vars).cognito_pools().unwrap_err().to_string();
+            assert!(error.starts_with(names), "{vars:?}: {error}");
+        }
+    }
+
+    #[test]
     fn the_policy_comes_from_exactly_one_source() {
         let doc = r#"{"version": 1}"#;
         assert_eq!(
@@ -344,6 +532,47 @@ mod tests {
         assert!(missing.to_string().contains("/nonexistent/policy.json"), "{missing}");
         let invalid = env(&[("AUTHZ_POLICY", r#"{"version": 9}"#)]).policy().unwrap_err();
         assert!(invalid.to_string().starts_with("AUTHZ_POLICY: "), "{invalid}");
+    }
+
+    #[test]
+    fn the_identity_context_says_who_vouched() {
+        use descope_jwt::{CognitoIdentity, IdentityProvider, TokenUse};
+        let claims = |provider| descope_jwt::Claims {
+            provider,
+            subject: "sub-1".into(),
+            issuer: "iss".into(),
+            audience: vec![],
+            expires_at: 0,
+            issued_at: None,
+            roles: vec![],
+            permissions: vec![],
+            tenants: Default::default(),
+            current_tenant: None,
+            amr: vec!["pwd".into()],
+            other: serde_json::Map::from_iter([("plan".to_owned(), serde_json::json!("pro"))]),
+        };
+        assert_eq!(
+            identity_context(&claims(IdentityProvider::Descope)),
+            [("idp", "descope".to_owned())]
+        );
+        let cognito = claims(IdentityProvider::Cognito(CognitoIdentity {
+            user_pool_id: "eu-west-1_A".into(),
+            username: "ada".into(),
+            token_use: TokenUse::Access,
+            client_id: "c".into(),
+        }));
+        assert_eq!(
+            identity_context(&cognito),
+            [
+                ("idp", "cognito".to_owned()),
+                ("cognitoUsername", "ada".to_owned()),
+                ("cognitoSub", "sub-1".to_owned()),
+                ("cognitoUserPoolId", "eu-west-1_A".to_owned()),
+            ]
+        );
+        assert_eq!(context_claim(&cognito, "amr"), Some(serde_json::json!("pwd")));
+        assert_eq!(context_claim(&cognito, "plan"), Some(serde_json::json!("pro")));
+        assert_eq!(context_claim(&cognito, "absent"), None);
     }
 
     #[test]

@@ -78,3 +78,30 @@ pub fn has_no_nulls(v: &Value) -> bool {
         _ => true,
     }
 }
+
+/// The Cognito user pool of the functions' cutover tests (its keys are served with Descope's).
+pub const COGNITO_POOL: &str = "eu-west-1_GoldenPool1";
+/// The accepted app client of [`COGNITO_POOL`].
+pub const COGNITO_CLIENT: &str = "goldenappclient0000000001";
+/// The settings of cutover mode for [`COGNITO_POOL`], access and ID tokens accepted; the test
+/// state adds `COGNITO_ENDPOINT_URL`.
+pub const CUTOVER: [(&str, &str); 3] = [
+    ("COGNITO_USER_POOL_ID", COGNITO_POOL),
+    ("COGNITO_CLIENT_IDS", COGNITO_CLIENT),
+    ("COGNITO_TOKEN_USE", "access,id"),
+];
+
+/// Claims of a Cognito access token (or, with `id`, an ID token) of [`COGNITO_POOL`] for `ada` in
+/// `groups`, issued a minute before `now` and valid for the hour.
+pub fn cognito_claims(groups: &[&str], id: bool, now: i64) -> Value {
+    let mut claims = if id {
+        descope_jwt::testing::cognito_id_claims(COGNITO_POOL, COGNITO_CLIENT, "ada", groups)
+    } else {
+        descope_jwt::testing::cognito_access_claims(COGNITO_POOL, COGNITO_CLIENT, "ada", groups)
+    };
+    for name in ["iat", "auth_time"] {
+        claims[name] = Value::from(now - 60);
+    }
+    claims["exp"] = Value::from(now + 3540);
+    claims
+}

@@ -1,4 +1,5 @@
-//! Step 5 of verification: the claims, checked in a fixed order and turned into typed [`Claims`].
+//! Step 5 of verification: the claims of a Descope session token, checked in a fixed order and
+//! turned into typed [`Claims`] (Cognito tokens have their own rules in `cognito`).
 //!
 //! Only called on a payload whose signature has verified.
 
@@ -8,10 +9,14 @@ use serde_json::{Map, Value};
 
 use crate::error::{Untrusted, VerifyError};
 
-/// A verified Descope session: who the user is and what the token grants.
+/// A verified session: who the user is, which identity provider vouched for them, and what the
+/// token grants.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Claims {
-    /// The Descope user ID (`sub`).
+    /// Which identity provider issued the token; for Cognito, the user's pool, username and app
+    /// client.
+    pub provider: IdentityProvider,
+    /// The user ID (`sub`): the Descope user ID, or the Cognito user's `sub` during a cutover.
     pub subject: String,
     /// The issuer (`iss`), one of the accepted forms.
     pub issuer: String,
@@ -21,7 +26,8 @@ pub struct Claims {
     pub expires_at: i64,
     /// Issue time (`iat`), when present.
     pub issued_at: Option<i64>,
-    /// Project-level roles (`roles`).
+    /// Project-level roles (`roles`; a Cognito token's `cognito:groups` unless its pool maps to a
+    /// tenant).
     pub roles: Vec<String>,
     /// Project-level permissions (`permissions`).
     pub permissions: Vec<String>,
@@ -33,6 +39,40 @@ pub struct Claims {
     pub amr: Vec<String>,
     /// Every other claim (custom claims, `nsec`, `drn`, `nbf`...), as in the token.
     pub other: Map<String, Value>,
+}
+
+/// The identity provider that issued a verified token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IdentityProvider {
+    /// A Descope session token of the configured project.
+    Descope,
+    /// An access or ID token of a configured Cognito user pool (cutover mode).
+    Cognito(CognitoIdentity),
+}
+
+impl IdentityProvider {
+    /// `descope` or `cognito`, as put in authorizer contexts and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Descope => "descope",
+            Self::Cognito(_) => "cognito",
+        }
+    }
+}
+
+/// Who a Cognito token names, so backends can map Cognito users to Descope users during a cutover
+/// (the importer keeps the same values as the `cognitoUsername` and `cognitoSub` attributes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CognitoIdentity {
+    /// The user pool that issued the token.
+    pub user_pool_id: String,
+    /// The Cognito username (`username` in access tokens, `cognito:username` in ID tokens).
+    pub username: String,
+    /// Whether it is an access or an ID token.
+    pub token_use: crate::TokenUse,
+    /// The app client the token was issued to (`client_id`, or `aud` of an ID token).
+    pub client_id: String,
 }
 
 /// Roles and permissions of a user within one tenant.
@@ -147,21 +187,7 @@ pub(crate) struct ClaimRules {
 /// Checks the claims in a fixed order (`exp`, `nbf`, `iat`, `iss`, `aud`, `sub`, `drn`, then the
 /// types of the authorization claims) and builds [`Claims`].
 pub(crate) fn check(mut map: Map<String, Value>, rules: &ClaimRules, now: i64) -> Result<Claims, VerifyError> {
-    let exp = numeric_date(map.get("exp"), "exp")?.ok_or(VerifyError::MissingExpiry)?;
-    if now > exp.saturating_add(rules.leeway) {
-        return Err(VerifyError::Expired { exp, now });
-    }
-    if let Some(nbf) = numeric_date(map.get("nbf"), "nbf")?
-        && nbf > now.saturating_add(rules.leeway)
-    {
-        return Err(VerifyError::NotYetValid { nbf, now });
-    }
-    let iat = numeric_date(map.get("iat"), "iat")?;
-    if let Some(iat) = iat
-        && iat > now.saturating_add(rules.leeway)
-    {
-        return Err(VerifyError::IssuedInFuture { iat, now });
-    }
+    let (exp, iat) = check_times(&map, rules.leeway, now)?;
 
     let issuer = match map.remove("iss") {
         Some(Value::String(iss)) if rules.issuers.contains(&iss) => iss,
@@ -224,6 +250,7 @@ pub(crate) fn check(mut map: Map<String, Value>, rules: &ClaimRules, now: i64) -
     map.remove("iat");
 
     Ok(Claims {
+        provider: IdentityProvider::Descope,
         subject,
         issuer,
         audience,
@@ -236,6 +263,27 @@ pub(crate) fn check(mut map: Map<String, Value>, rules: &ClaimRules, now: i64) -
         amr,
         other: map,
     })
+}
+
+/// `exp` (required), `nbf` and `iat`, each with `leeway` seconds of clock skew; returns `exp` and
+/// `iat`. The first checks of every token, whichever its issuer.
+pub(crate) fn check_times(map: &Map<String, Value>, leeway: i64, now: i64) -> Result<(i64, Option<i64>), VerifyError> {
+    let exp = numeric_date(map.get("exp"), "exp")?.ok_or(VerifyError::MissingExpiry)?;
+    if now > exp.saturating_add(leeway) {
+        return Err(VerifyError::Expired { exp, now });
+    }
+    if let Some(nbf) = numeric_date(map.get("nbf"), "nbf")?
+        && nbf > now.saturating_add(leeway)
+    {
+        return Err(VerifyError::NotYetValid { nbf, now });
+    }
+    let iat = numeric_date(map.get("iat"), "iat")?;
+    if let Some(iat) = iat
+        && iat > now.saturating_add(leeway)
+    {
+        return Err(VerifyError::IssuedInFuture { iat, now });
+    }
+    Ok((exp, iat))
 }
 
 /// A NumericDate (RFC 7519): a JSON number of seconds, possibly fractional; fractions are dropped.
@@ -256,7 +304,7 @@ fn numeric_date(value: Option<&Value>, claim: &'static str) -> Result<Option<i64
     }
 }
 
-fn string_list(value: Option<Value>, claim: &'static str) -> Result<Vec<String>, VerifyError> {
+pub(crate) fn string_list(value: Option<Value>, claim: &'static str) -> Result<Vec<String>, VerifyError> {
     match value {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(items)) => items

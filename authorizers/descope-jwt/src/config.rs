@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::error::ConfigError;
+use crate::{cognito::CognitoPool, error::ConfigError};
 
 /// Descope's global API host (the US region).
 pub const DEFAULT_BASE_URL: &str = "https://api.descope.com";
@@ -30,6 +30,7 @@ pub struct Config {
     pub(crate) max_key_age: Duration,
     pub(crate) fetch_timeout: Duration,
     pub(crate) max_token_bytes: usize,
+    pub(crate) cognito_pools: Vec<CognitoPool>,
 }
 
 impl Config {
@@ -51,6 +52,7 @@ impl Config {
             fetch_timeout: Duration::from_secs(3),
             // Descope session tokens are 1-3 KiB even with many tenants; 16 KiB leaves ample room.
             max_token_bytes: 16 * 1024,
+            cognito_pools: Vec::new(),
         }
     }
 
@@ -120,6 +122,18 @@ impl Config {
         self
     }
 
+    /// Cutover mode: also accepts tokens of this Cognito user pool (repeatable, one call per pool).
+    /// Each pool is a separate issuer with its own key set; without any, only Descope tokens pass.
+    pub fn cognito_pool(mut self, pool: CognitoPool) -> Self {
+        self.cognito_pools.push(pool);
+        self
+    }
+
+    /// The Cognito user pools whose tokens are accepted (empty unless in cutover mode).
+    pub fn cognito_pools(&self) -> &[CognitoPool] {
+        &self.cognito_pools
+    }
+
     /// The project ID.
     pub fn project_id(&self) -> &str {
         &self.project_id
@@ -177,11 +191,17 @@ impl Config {
         if self.issuers.as_ref().is_some_and(Vec::is_empty) {
             return Err(ConfigError::NoIssuers);
         }
+        for (index, pool) in self.cognito_pools.iter().enumerate() {
+            pool.validate()?;
+            if self.cognito_pools[..index].iter().any(|p| p.pool_id == pool.pool_id) {
+                return Err(ConfigError::DuplicateUserPool(pool.pool_id.clone()));
+            }
+        }
         Ok(())
     }
 }
 
-fn check_url(setting: &'static str, value: Option<&str>) -> Result<(), ConfigError> {
+pub(crate) fn check_url(setting: &'static str, value: Option<&str>) -> Result<(), ConfigError> {
     let Some(value) = value else { return Ok(()) };
     let invalid = |reason: String| ConfigError::InvalidUrl {
         setting,

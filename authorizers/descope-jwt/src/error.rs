@@ -105,6 +105,20 @@ pub enum VerifyError {
     /// An audience is configured and the token's `aud` is missing or does not contain it.
     #[error("audience does not match the configured audience")]
     WrongAudience,
+    /// A Cognito token's `token_use` is missing or not one the pool's configuration accepts (an ID
+    /// token where access tokens are expected, or the reverse).
+    #[error("Cognito token_use {token_use:?} is not accepted")]
+    WrongTokenUse {
+        /// The `token_use` claim, truncated (`None` when absent or not a string).
+        token_use: Option<Untrusted>,
+    },
+    /// A Cognito token was issued to an app client that is not configured (`client_id` of an
+    /// access token, `aud` of an ID token).
+    #[error("Cognito app client {client:?} is not accepted")]
+    WrongClient {
+        /// The client ID from the token, truncated (`None` when absent or not a string).
+        client: Option<Untrusted>,
+    },
     /// The `sub` claim is missing or empty.
     #[error("token has no subject")]
     MissingSubject,
@@ -141,6 +155,8 @@ impl VerifyError {
             Self::IssuedInFuture { .. } => "issued_in_future",
             Self::WrongIssuer { .. } => "wrong_issuer",
             Self::WrongAudience => "wrong_audience",
+            Self::WrongTokenUse { .. } => "wrong_token_use",
+            Self::WrongClient { .. } => "wrong_client",
             Self::MissingSubject => "missing_subject",
             Self::RefreshToken => "refresh_token",
             Self::InvalidClaim { .. } => "invalid_claim",
@@ -170,6 +186,34 @@ pub enum ConfigError {
     /// An explicit issuer list was given but it is empty (that would refuse every token).
     #[error("the accepted issuer list is empty: leave it unset for Descope's defaults or name at least one issuer")]
     NoIssuers,
+    /// A Cognito user pool ID is not of the form `<region>_<id>` (e.g. `eu-west-1_AbC123xyz`).
+    #[error(
+        "invalid Cognito user pool ID {0:?}: expected <region>_<id> as shown in the Cognito console, e.g. eu-west-1_AbC123xyz"
+    )]
+    InvalidUserPoolId(String),
+    /// A region was given for a pool whose ID names another region.
+    #[error("Cognito user pool {pool:?} is in region {from_id:?}, not {given:?}")]
+    RegionMismatch {
+        /// The pool ID.
+        pool: String,
+        /// The region its ID starts with.
+        from_id: String,
+        /// The region configured.
+        given: String,
+    },
+    /// A Cognito pool is configured without any app client ID (every token would be refused).
+    #[error("Cognito user pool {0:?} has no app client IDs: name the app clients whose tokens are accepted")]
+    NoAppClients(String),
+    /// A Cognito pool is configured without a token use (every token would be refused).
+    #[error("Cognito user pool {0:?} accepts no token use: choose access tokens, ID tokens or both")]
+    NoTokenUse(String),
+    /// The same Cognito user pool is configured twice.
+    #[error("Cognito user pool {0:?} is configured twice")]
+    DuplicateUserPool(String),
+    /// Two configured issuers (Descope's and a Cognito pool's) have the same `iss`, so a token
+    /// could not be routed to one key set.
+    #[error("issuer {0:?} is configured both for Descope and for a Cognito user pool")]
+    IssuerConflict(String),
     /// The HTTP client for key fetches could not be built.
     #[error("could not build the HTTP client for key fetches: {0}")]
     HttpClient(String),

@@ -1,4 +1,4 @@
-//! Verification of Descope session JWTs.
+//! Verification of Descope session JWTs, and in cutover mode of Cognito user pool tokens too.
 //!
 //! [`Verifier`] checks a token in a fixed order, failing at the first problem with one precise
 //! [`VerifyError`] variant:
@@ -6,12 +6,16 @@
 //! 1. size and shape (at most [`Config::max_token_bytes`], three base64url segments);
 //! 2. header (an asymmetric `alg` from the allow-list, a `kid`, no unknown `crit`; `jku`, `x5u`,
 //!    `jwk` and `x5c` are never followed);
-//! 3. key by `kid`, from the project's JWKS cached with moka, refetched on an unknown kid or once
+//! 3. issuer: the still untrusted `iss` only chooses among the configured issuers (Descope's forms
+//!    for the project, each [`CognitoPool`]'s); any other issuer is refused here, before any key
+//!    lookup or fetch;
+//! 4. key by `kid`, from that issuer's JWKS cached with moka, refetched on an unknown kid or once
 //!    the cached set is older than its maximum age, at most once at a time and once per penalty
-//!    window;
-//! 4. signature, with the algorithm the key allows;
-//! 5. claims (`exp` required, `nbf`, `iat`, issuer, audience when configured, `sub`, `drn`), then
-//!    typed [`Claims`].
+//!    window, per issuer;
+//! 5. signature, with the algorithm the key allows;
+//! 6. claims, by the issuer's rules: for Descope `exp` required, `nbf`, `iat`, issuer, audience when
+//!    configured, `sub`, `drn`; for Cognito `exp`, `token_use`, app client, `sub`, username (see
+//!    [`CognitoPool`]); then typed [`Claims`], whose [`Claims::provider`] says who vouched.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -25,6 +29,7 @@
 //! ```
 
 mod claims;
+mod cognito;
 mod config;
 mod error;
 mod jwks;
@@ -34,7 +39,8 @@ pub mod testing;
 mod token;
 mod verifier;
 
-pub use claims::{Claims, TenantClaims};
+pub use claims::{Claims, CognitoIdentity, IdentityProvider, TenantClaims};
+pub use cognito::{CognitoPool, TokenUse};
 pub use config::{Config, DEFAULT_BASE_URL, base_url_for_project};
 pub use error::{ConfigError, Untrusted, VerifyError};
 pub use token::Algorithm;

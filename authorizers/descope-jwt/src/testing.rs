@@ -202,3 +202,45 @@ pub fn session_claims(project_id: &str, user_id: &str) -> Value {
         "tenants": {},
     })
 }
+
+/// The claims of a Cognito access token of `pool_id` (`<region>_<id>`) issued to `client_id` for
+/// `username` in `groups`, valid for an hour, shaped as Cognito (and moto) issue them.
+pub fn cognito_access_claims(pool_id: &str, client_id: &str, username: &str, groups: &[&str]) -> Value {
+    let now = now();
+    let region = pool_id.split_once('_').map_or("", |(region, _)| region);
+    let mut claims = json!({
+        "sub": format!("{username}-sub-0000-0000-000000000000"),
+        "iss": format!("https://cognito-idp.{region}.amazonaws.com/{pool_id}"),
+        "client_id": client_id,
+        "origin_jti": "3b0c1f6e-0000-0000-0000-000000000000",
+        "event_id": "7d1e5a9b-0000-0000-0000-000000000000",
+        "token_use": "access",
+        "scope": "aws.cognito.signin.user.admin",
+        "auth_time": now,
+        "iat": now,
+        "exp": now + 3600,
+        "jti": "5c2d7a10-0000-0000-0000-000000000000",
+        "username": username,
+    });
+    if !groups.is_empty() {
+        claims["cognito:groups"] = json!(groups);
+    }
+    claims
+}
+
+/// The claims of a Cognito ID token: [`cognito_access_claims`] with `aud`, `cognito:username` and
+/// `email` in place of `client_id`, `username` and `scope`.
+pub fn cognito_id_claims(pool_id: &str, client_id: &str, username: &str, groups: &[&str]) -> Value {
+    let mut claims = cognito_access_claims(pool_id, client_id, username, groups);
+    if let Some(map) = claims.as_object_mut() {
+        for name in ["client_id", "username", "scope"] {
+            map.remove(name);
+        }
+        map.insert("token_use".into(), json!("id"));
+        map.insert("aud".into(), json!(client_id));
+        map.insert("cognito:username".into(), json!(username));
+        map.insert("email".into(), json!(format!("{username}@example.com")));
+        map.insert("email_verified".into(), json!(true));
+    }
+    claims
+}

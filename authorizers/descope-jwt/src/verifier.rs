@@ -1,31 +1,60 @@
 //! The verification pipeline, in its fixed order.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::{
+    collections::HashMap,
+    time::{SystemTime, UNIX_EPOCH},
+};
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD as B64};
+use serde::Deserialize;
+use serde_json::Value;
 
 use crate::{
     claims::{self, ClaimRules, Claims},
+    cognito::{self, CognitoRules},
     config::Config,
-    error::{ConfigError, VerifyError},
+    error::{ConfigError, Untrusted, VerifyError},
     keystore::KeyStore,
     token,
 };
 
-/// Verifies Descope session tokens for one project. Build it once (at Lambda cold start), share it
-/// by reference, and call [`Verifier::verify`] per request.
+/// Verifies session tokens for one Descope project (and, in cutover mode, for the configured
+/// Cognito user pools). Build it once (at Lambda cold start), share it by reference, and call
+/// [`Verifier::verify`] per request.
 pub struct Verifier {
-    keys: KeyStore,
-    rules: ClaimRules,
+    /// Every accepted `iss` value, pointing at the issuer that owns it.
+    routes: HashMap<String, usize>,
+    issuers: Vec<Issuer>,
     max_token_bytes: usize,
+}
+
+/// One issuer: its own key set (cache, single-flight fetch, penalty window) and claim rules.
+struct Issuer {
+    keys: KeyStore,
+    rules: Rules,
+}
+
+enum Rules {
+    Descope(ClaimRules),
+    Cognito(CognitoRules),
 }
 
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut issuers: Vec<&str> = self.routes.keys().map(String::as_str).collect();
+        issuers.sort_unstable();
         f.debug_struct("Verifier")
-            .field("rules", &self.rules)
+            .field("issuers", &issuers)
             .finish_non_exhaustive()
     }
+}
+
+/// The one payload member read before the signature is verified, to choose the key set. A
+/// duplicate `iss` makes this parse fail, so the routing and the later claim check cannot
+/// disagree about which `iss` the token carries.
+#[derive(Deserialize)]
+struct Route {
+    iss: Option<Value>,
 }
 
 impl Verifier {
@@ -39,35 +68,51 @@ impl Verifier {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
-        Ok(Self {
-            keys: KeyStore::new(
-                config.effective_jwks_url(),
-                client,
-                config.penalty_window,
-                config.max_key_age,
-            ),
-            rules: ClaimRules {
-                issuers: config.accepted_issuers().into_iter().collect(),
+        let leeway = i64::try_from(config.leeway.as_secs()).unwrap_or(i64::MAX);
+        let store = |url: String| KeyStore::new(url, client.clone(), config.penalty_window, config.max_key_age);
+
+        let descope_issuers = config.accepted_issuers();
+        let mut routes: HashMap<String, usize> = descope_issuers.iter().map(|iss| (iss.clone(), 0)).collect();
+        let mut issuers = vec![Issuer {
+            keys: store(config.effective_jwks_url()),
+            rules: Rules::Descope(ClaimRules {
+                issuers: descope_issuers.into_iter().collect(),
                 audience: config.audience.clone(),
-                leeway: i64::try_from(config.leeway.as_secs()).unwrap_or(i64::MAX),
+                leeway,
                 accept_refresh_tokens: config.accept_refresh_tokens,
-            },
+            }),
+        }];
+        for pool in &config.cognito_pools {
+            let issuer = pool.issuer();
+            if routes.insert(issuer.clone(), issuers.len()).is_some() {
+                return Err(ConfigError::IssuerConflict(issuer));
+            }
+            issuers.push(Issuer {
+                keys: store(pool.effective_jwks_url()),
+                rules: Rules::Cognito(pool.rules(leeway)),
+            });
+        }
+        Ok(Self {
+            routes,
+            issuers,
             max_token_bytes: config.max_token_bytes,
         })
     }
 
-    /// Fetches the signing keys now, so the first request does not pay for it (call it in the Lambda
-    /// init phase). Returns the number of usable keys. A failure is not fatal: verification fetches
-    /// again on demand, after the penalty window.
+    /// Fetches every issuer's signing keys now, so the first request does not pay for it (call it
+    /// in the Lambda init phase). Returns the number of usable keys, or the first failure. A
+    /// failure is not fatal: verification fetches again on demand, after the penalty window.
     pub async fn prefetch(&self) -> Result<usize, VerifyError> {
-        self.keys.prefetch().await
+        let outcomes = futures_util::future::join_all(self.issuers.iter().map(|i| i.keys.prefetch())).await;
+        outcomes.into_iter().sum()
     }
 
-    /// Verifies a compact JWS session token (without any `Bearer ` prefix, see
-    /// [`crate::bearer_token`]) and returns its claims.
+    /// Verifies a compact JWS token (without any `Bearer ` prefix, see [`crate::bearer_token`])
+    /// and returns its claims.
     ///
-    /// The order is fixed: size and shape, header, key by kid, signature, then claims. No claim is
-    /// read before the signature has verified.
+    /// The order is fixed: size and shape, header, issuer (only to choose among the configured key
+    /// sets), key by kid, signature, then claims. No claim is trusted before the signature has
+    /// verified, and a token of an unconfigured issuer is refused before any key lookup or fetch.
     pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
         self.verify_at(token, unix_now()).await
     }
@@ -75,7 +120,11 @@ impl Verifier {
     /// [`Verifier::verify`] with the clock given in seconds since the epoch.
     pub async fn verify_at(&self, token: &str, now: i64) -> Result<Claims, VerifyError> {
         let parts = token::decompose(token, self.max_token_bytes)?;
-        let key = self.keys.key_for(&parts.kid).await?;
+        let payload = B64
+            .decode(parts.payload)
+            .map_err(|_| VerifyError::Malformed("payload is not base64url"))?;
+        let issuer = self.route(&payload)?;
+        let key = issuer.keys.key_for(&parts.kid).await?;
         if !key.algorithms.allows(parts.alg) {
             return Err(VerifyError::AlgorithmMismatch {
                 header: parts.alg.name(),
@@ -92,13 +141,29 @@ impl Verifier {
         if !valid {
             return Err(VerifyError::BadSignature);
         }
-        // The signature covers these bytes: from here on the payload is Descope's word.
-        let payload = B64
-            .decode(parts.payload)
-            .map_err(|_| VerifyError::Malformed("payload is not base64url"))?;
+        // The signature covers these bytes: from here on the payload is the issuer's word.
         let map =
             serde_json::from_slice(&payload).map_err(|_| VerifyError::Malformed("payload is not a JSON object"))?;
-        claims::check(map, &self.rules, now)
+        match &issuer.rules {
+            Rules::Descope(rules) => claims::check(map, rules, now),
+            Rules::Cognito(rules) => cognito::check(map, rules, now),
+        }
+    }
+
+    /// The configured issuer named by the (still untrusted) `iss`; anything else is refused here,
+    /// before a key is looked up, so a foreign token can never cause a key fetch.
+    fn route(&self, payload: &[u8]) -> Result<&Issuer, VerifyError> {
+        let route: Route =
+            serde_json::from_slice(payload).map_err(|_| VerifyError::Malformed("payload is not a JSON object"))?;
+        match route.iss {
+            Some(Value::String(iss)) => match self.routes.get(&iss) {
+                Some(&index) => Ok(&self.issuers[index]),
+                None => Err(VerifyError::WrongIssuer {
+                    iss: Some(Untrusted::new(&iss)),
+                }),
+            },
+            _ => Err(VerifyError::WrongIssuer { iss: None }),
+        }
     }
 }
 

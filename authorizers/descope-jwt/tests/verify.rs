@@ -10,8 +10,8 @@ use std::{sync::Arc, time::Duration};
 use aws_lc_rs::hmac;
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD as B64};
 use descope_jwt::{
-    Config, Verifier,
-    testing::{TestKey, jwks, now, session_claims},
+    CognitoPool, Config, IdentityProvider, TokenUse, Verifier,
+    testing::{TestKey, cognito_access_claims, cognito_id_claims, jwks, now, session_claims},
 };
 use serde_json::{Value, json};
 use support::{Answer, JwksServer, closed_port_url};
@@ -507,8 +507,10 @@ async fn a_token_of_another_project_is_refused() {
     let fx = Fixture::new(&[&ours]).await;
     let other_pid = "P2otherproject0000000000001";
     let their_token = theirs.sign(&session_claims(other_pid, "U2user")).unwrap();
-    fx.check("signed with their key", &their_token, Err("penalty_window"))
+    let fetches = fx.server.hits();
+    fx.check("signed with their key", &their_token, Err("wrong_issuer"))
         .await;
+    assert_eq!(fx.server.hits(), fetches, "a foreign issuer never causes a key fetch");
     // Even a token carrying their project's issuer under a key we trust is refused on its issuer.
     let reissued = ours.sign(&session_claims(other_pid, "U2user")).unwrap();
     fx.check("their issuer, our key", &reissued, Err("wrong_issuer")).await;
@@ -577,4 +579,264 @@ async fn a_failed_refresh_of_an_old_set_keeps_serving_it() {
         outcomes.iter().find(|o| o.is_err())
     );
     assert_eq!(fx.server.hits(), 2, "concurrent callers shared one refresh attempt");
+}
+
+// ------------------------------------------------------------------------------------ cutover
+
+const POOL: &str = "eu-west-1_Pool0000A";
+const CLIENT: &str = "appclient0000000000000000a";
+
+/// Descope's JWKS and a Cognito pool's JWKS on two servers, and a verifier accepting both. The two
+/// key sets use the same kid on purpose: keys never cross issuers.
+struct Cutover {
+    descope: JwksServer,
+    cognito: JwksServer,
+    descope_key: TestKey,
+    cognito_key: TestKey,
+    verifier: Verifier,
+}
+
+impl Cutover {
+    async fn new(token_uses: &[TokenUse], tune: impl FnOnce(Config) -> Config) -> Self {
+        let descope_key = TestKey::rs256("k1").unwrap();
+        let cognito_key = TestKey::rs256("k1").unwrap();
+        let descope = JwksServer::start(Answer::Json(jwks(&[&descope_key]))).await;
+        let cognito = JwksServer::start(Answer::Json(jwks(&[&cognito_key]))).await;
+        let mut pool = CognitoPool::new(POOL)
+            .client_id(CLIENT)
+            .endpoint_url(cognito.base_url());
+        for token_use in token_uses {
+            pool = pool.token_use(*token_use);
+        }
+        let config = tune(Config::new(PID).jwks_url(descope.jwks_url(PID)).cognito_pool(pool));
+        let verifier = Verifier::new(config).unwrap();
+        assert_eq!(verifier.prefetch().await.unwrap(), 2, "one key from each issuer");
+        Self {
+            descope,
+            cognito,
+            descope_key,
+            cognito_key,
+            verifier,
+        }
+    }
+
+    fn fetches(&self) -> (usize, usize) {
+        (self.descope.hits(), self.cognito.hits())
+    }
+}
+
+#[tokio::test]
+async fn cutover_accepts_each_side_with_its_own_keys_and_rules() {
+    let fx = Cutover::new(&[TokenUse::Access], |c| c).await;
+    let descope = fx.descope_key.sign(&session_claims(PID, "U2ada")).unwrap();
+    let claims = fx.verifier.verify(&descope).await.unwrap();
+    assert_eq!(claims.provider, IdentityProvider::Descope);
+
+    let access = fx
+        .cognito_key
+        .sign(&cognito_access_claims(POOL, CLIENT, "ada", &["admin"]))
+        .unwrap();
+    let claims = fx.verifier.verify(&access).await.unwrap();
+    assert_eq!(claims.roles, ["admin"]);
+    let IdentityProvider::Cognito(identity) = &claims.provider else {
+        panic!("{claims:?}");
+    };
+    assert_eq!(
+        (
+            identity.user_pool_id.as_str(),
+            identity.username.as_str(),
+            identity.token_use
+        ),
+        (POOL, "ada", TokenUse::Access)
+    );
+
+    let check = |case: &'static str, token: String, expected: Result<(), &'static str>| {
+        let verifier = &fx.verifier;
+        async move {
+            let got = verifier.verify(&token).await.map(|_| ()).map_err(|e| e.kind());
+            assert_eq!(got, expected, "{case}");
+        }
+    };
+    let cognito = |claims: Value| fx.cognito_key.sign(&claims).unwrap();
+    let access_claims = || cognito_access_claims(POOL, CLIENT, "ada", &[]);
+    let before = fx.fetches();
+    check(
+        "a Cognito issuer under Descope's key",
+        fx.descope_key.sign(&access_claims()).unwrap(),
+        Err("bad_signature"),
+    )
+    .await;
+    check(
+        "Descope's issuer under the pool's key",
+        cognito(session_claims(PID, "U2ada")),
+        Err("bad_signature"),
+    )
+    .await;
+    check(
+        "an ID token where access tokens are configured",
+        cognito(cognito_id_claims(POOL, CLIENT, "ada", &[])),
+        Err("wrong_token_use"),
+    )
+    .await;
+    check(
+        "another app client of the pool",
+        cognito(cognito_access_claims(POOL, "otherclient00000000000000b", "ada", &[])),
+        Err("wrong_client"),
+    )
+    .await;
+    check(
+        "another pool",
+        cognito(cognito_access_claims("eu-west-1_Pool0000B", CLIENT, "ada", &[])),
+        Err("wrong_issuer"),
+    )
+    .await;
+    check(
+        "the same pool ID in another region",
+        cognito(with(
+            access_claims(),
+            json!({"iss": format!("https://cognito-idp.us-east-1.amazonaws.com/{POOL}")}),
+        )),
+        Err("wrong_issuer"),
+    )
+    .await;
+    check(
+        "no exp",
+        cognito(with(access_claims(), json!({"exp": null}))),
+        Err("missing_expiry"),
+    )
+    .await;
+    check(
+        "expired",
+        cognito(with(access_claims(), json!({"exp": now() - 60}))),
+        Err("expired"),
+    )
+    .await;
+    assert_eq!(fx.fetches(), before, "no refusal above needed a key fetch");
+}
+
+#[tokio::test]
+async fn id_tokens_pass_when_configured_and_are_checked_against_aud() {
+    let fx = Cutover::new(&[TokenUse::Access, TokenUse::Id], |c| c).await;
+    let id = fx
+        .cognito_key
+        .sign(&cognito_id_claims(POOL, CLIENT, "ada", &["editor"]))
+        .unwrap();
+    let claims = fx.verifier.verify(&id).await.unwrap();
+    assert_eq!(claims.roles, ["editor"]);
+    assert_eq!(claims.claim("email"), Some(&json!("ada@example.com")));
+    let other_client = fx
+        .cognito_key
+        .sign(&cognito_id_claims(POOL, "otherclient00000000000000b", "ada", &[]))
+        .unwrap();
+    assert_eq!(
+        fx.verifier.verify(&other_client).await.unwrap_err().kind(),
+        "wrong_client"
+    );
+}
+
+#[tokio::test]
+async fn an_unconfigured_issuer_is_refused_before_any_key_lookup() {
+    let fx = Cutover::new(&[TokenUse::Access], |c| c).await;
+    let stranger = TestKey::rs256("never-seen").unwrap();
+    let before = fx.fetches();
+    for iss in [
+        "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Stranger".to_owned(),
+        "https://accounts.google.com".to_owned(),
+        format!("https://api.descope.com/{PID}x"),
+    ] {
+        let token = stranger
+            .sign(&with(session_claims(PID, "U2x"), json!({ "iss": iss })))
+            .unwrap();
+        assert_eq!(fx.verifier.verify(&token).await.unwrap_err().kind(), "wrong_issuer");
+    }
+    for payload in [json!({"sub": "U2x"}), json!({"iss": 7}), json!({"iss": null})] {
+        let token = stranger.sign(&payload).unwrap();
+        assert_eq!(fx.verifier.verify(&token).await.unwrap_err().kind(), "wrong_issuer");
+    }
+    // Two `iss` members: refused as malformed, so routing and the claim check cannot disagree.
+    let header = B64.encode(json!({"alg": "RS256", "kid": "k1"}).to_string());
+    let payload = B64.encode(format!(r#"{{"iss":"{PID}","iss":"https://accounts.google.com"}}"#));
+    let token = format!("{header}.{payload}.c2ln");
+    assert_eq!(fx.verifier.verify(&token).await.unwrap_err().kind(), "malformed");
+    assert_eq!(fx.fetches(), before, "no key set was fetched for any of them");
+}
+
+#[tokio::test]
+async fn each_issuer_has_its_own_penalty_window() {
+    let window = Duration::from_millis(300);
+    let fx = Cutover::new(&[TokenUse::Access], |c| c.penalty_window(window)).await;
+    tokio::time::sleep(window + Duration::from_millis(50)).await;
+
+    // A flood of unknown kids on the Cognito side: one fetch there, none at Descope.
+    let unknown = TestKey::rs256("rotated-away").unwrap();
+    for _ in 0..20 {
+        let token = unknown.sign(&cognito_access_claims(POOL, CLIENT, "ada", &[])).unwrap();
+        let kind = fx.verifier.verify(&token).await.unwrap_err().kind();
+        assert!(matches!(kind, "unknown_kid" | "penalty_window"), "{kind}");
+    }
+    assert_eq!(fx.fetches(), (1, 2));
+
+    // Descope rotates its key meanwhile: its own window is open, so the new kid is fetched at once.
+    let rotated = TestKey::rs256("k2").unwrap();
+    fx.descope.set(Answer::Json(jwks(&[&fx.descope_key, &rotated])));
+    let token = rotated.sign(&session_claims(PID, "U2ada")).unwrap();
+    fx.verifier.verify(&token).await.unwrap();
+    assert_eq!(fx.fetches(), (2, 2));
+}
+
+#[tokio::test]
+async fn without_a_pool_cognito_tokens_are_foreign() {
+    let fx = Cutover::new(&[TokenUse::Access], |c| c).await;
+    let verifier = Verifier::new(Config::new(PID).jwks_url(fx.descope.jwks_url(PID))).unwrap();
+    let access = fx
+        .cognito_key
+        .sign(&cognito_access_claims(POOL, CLIENT, "ada", &[]))
+        .unwrap();
+    assert_eq!(verifier.verify(&access).await.unwrap_err().kind(), "wrong_issuer");
+    assert_eq!(
+        fx.cognito.hits(),
+        1,
+        "only the cutover verifier's prefetch reached the pool"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_pool_leaves_descope_tokens_working() {
+    let key = TestKey::rs256("k1").unwrap();
+    let descope = JwksServer::start(Answer::Json(jwks(&[&key]))).await;
+    let unreachable = closed_port_url(PID).await;
+    let endpoint = unreachable.trim_end_matches(&format!("/v2/keys/{PID}")).to_owned();
+    let pool = CognitoPool::new(POOL)
+        .client_id(CLIENT)
+        .token_use(TokenUse::Access)
+        .endpoint_url(endpoint);
+    let verifier = Verifier::new(Config::new(PID).jwks_url(descope.jwks_url(PID)).cognito_pool(pool)).unwrap();
+    assert_eq!(verifier.prefetch().await.unwrap_err().kind(), "key_set_unavailable");
+    verifier
+        .verify(&key.sign(&session_claims(PID, "U2ada")).unwrap())
+        .await
+        .unwrap();
+    let access = key.sign(&cognito_access_claims(POOL, CLIENT, "ada", &[])).unwrap();
+    assert_eq!(
+        verifier.verify(&access).await.unwrap_err().kind(),
+        "key_set_unavailable",
+        "fails closed"
+    );
+}
+
+#[test]
+fn a_pool_configured_twice_or_colliding_with_descope_is_refused() {
+    let pool = || CognitoPool::new(POOL).client_id(CLIENT).token_use(TokenUse::Id);
+    let twice = Config::new(PID).cognito_pool(pool()).cognito_pool(pool());
+    assert_eq!(
+        Verifier::new(twice).unwrap_err().to_string(),
+        format!("Cognito user pool {POOL:?} is configured twice")
+    );
+    let colliding = Config::new(PID).issuers([pool().issuer()]).cognito_pool(pool());
+    assert!(
+        Verifier::new(colliding)
+            .unwrap_err()
+            .to_string()
+            .contains("configured both for Descope and for a Cognito user pool")
+    );
 }

@@ -7,7 +7,7 @@ pub mod runtime_api;
 use std::{collections::HashMap, path::PathBuf};
 
 use apigateway_authorizer::{Settings, State};
-pub use authorizer_common::testing::{Keys, has_no_nulls, serve_jwks};
+pub use authorizer_common::testing::{CUTOVER, Keys, cognito_claims, has_no_nulls, serve_jwks};
 use descope_jwt::testing::jwks;
 use serde_json::{Value, json};
 
@@ -33,6 +33,10 @@ pub async fn cold_state(keys: &Keys, extra: &[(&str, &str)]) -> State {
     ]);
     for (k, v) in extra {
         vars.insert((*k).into(), (*v).into());
+    }
+    if vars.contains_key("COGNITO_USER_POOL_ID") {
+        // The pool's keys are served beside Descope's: the same server answers every path.
+        vars.entry("COGNITO_ENDPOINT_URL".into()).or_insert(base.clone());
     }
     let settings = Settings::from_lookup(|name| vars.get(name).cloned()).unwrap();
     State::new(settings).unwrap().with_fixed_clock(NOW)

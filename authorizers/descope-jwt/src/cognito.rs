@@ -1,0 +1,491 @@
+//! Cutover mode: Cognito user pool tokens accepted beside Descope's.
+//!
+//! A [`CognitoPool`] adds one issuer (`https://cognito-idp.<region>.amazonaws.com/<poolId>`) with its
+//! own key set; the verifier routes a token to it by its `iss` and, once the signature verifies,
+//! [`check`] applies the rules AWS documents for user pool tokens: `exp`, `token_use` (access or
+//! id, as configured), the app client (`client_id` of an access token, `aud` of an ID token) and
+//! `sub`. `cognito:groups` become roles (or the roles of the tenant the pool was imported into), so
+//! one authorization policy serves both sides while clients move over.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::{
+    claims::{self, Claims, CognitoIdentity, IdentityProvider, TenantClaims},
+    config::check_url,
+    error::{ConfigError, Untrusted, VerifyError},
+};
+
+/// Which Cognito tokens a pool accepts. AWS recommends access tokens for APIs; ID tokens are what
+/// API Gateway's Cognito authorizer accepts by default, so clients may still be sending them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenUse {
+    /// Access tokens (`token_use` = `access`), checked against `client_id`.
+    Access,
+    /// ID tokens (`token_use` = `id`), checked against `aud`.
+    Id,
+}
+
+impl TokenUse {
+    /// `access` or `id`, as in the `token_use` claim.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Access => "access",
+            Self::Id => "id",
+        }
+    }
+
+    /// Parses `access` or `id`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "access" => Some(Self::Access),
+            "id" => Some(Self::Id),
+            _ => None,
+        }
+    }
+}
+
+/// One Cognito user pool whose tokens are accepted during a cutover.
+///
+/// ```
+/// use descope_jwt::{CognitoPool, TokenUse};
+/// let pool = CognitoPool::new("eu-west-1_AbC123xyz")
+///     .client_id("4s2k9example0client0id0abcd")
+///     .token_use(TokenUse::Access);
+/// assert_eq!(pool.issuer(), "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123xyz");
+/// assert_eq!(
+///     pool.effective_jwks_url(),
+///     "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123xyz/.well-known/jwks.json"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CognitoPool {
+    pub(crate) pool_id: String,
+    pub(crate) region: Option<String>,
+    pub(crate) client_ids: Vec<String>,
+    pub(crate) token_uses: Vec<TokenUse>,
+    pub(crate) endpoint_url: Option<String>,
+    pub(crate) tenant: Option<String>,
+}
+
+impl CognitoPool {
+    /// The pool `pool_id` (`<region>_<id>`); add its app clients and token uses.
+    pub fn new(pool_id: impl Into<String>) -> Self {
+        Self {
+            pool_id: pool_id.into(),
+            region: None,
+            client_ids: Vec::new(),
+            token_uses: Vec::new(),
+            endpoint_url: None,
+            tenant: None,
+        }
+    }
+
+    /// The pool's region; it must match the region the pool ID starts with (a check against typos).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Accepts tokens issued to this app client (repeatable; at least one is required).
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_ids.push(client_id.into());
+        self
+    }
+
+    /// Accepts this kind of token (repeatable; at least one is required).
+    pub fn token_use(mut self, token_use: TokenUse) -> Self {
+        if !self.token_uses.contains(&token_use) {
+            self.token_uses.push(token_use);
+        }
+        self
+    }
+
+    /// Fetches the pool's keys from `<endpoint>/<poolId>/.well-known/jwks.json` instead of the
+    /// issuer's host (a local Cognito such as moto; tokens still carry the AWS issuer).
+    pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
+        self.endpoint_url = Some(url.into().trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// The pool's users were imported into this Descope tenant (the importer's
+    /// `--user-pool-id POOL=TENANT`): their groups become roles in that tenant, which is also the
+    /// token's current tenant, as a Descope token of the same user would grant.
+    pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.tenant = Some(tenant.into());
+        self
+    }
+
+    /// The pool ID.
+    pub fn pool_id(&self) -> &str {
+        &self.pool_id
+    }
+
+    /// The region: the configured one, or the one the pool ID starts with.
+    pub fn effective_region(&self) -> &str {
+        self.region
+            .as_deref()
+            .unwrap_or_else(|| self.pool_id.split_once('_').map_or("", |(region, _)| region))
+    }
+
+    /// The `iss` of the pool's tokens.
+    pub fn issuer(&self) -> String {
+        format!(
+            "https://cognito-idp.{}.amazonaws.com/{}",
+            self.effective_region(),
+            self.pool_id
+        )
+    }
+
+    /// Where the pool's keys are fetched from.
+    pub fn effective_jwks_url(&self) -> String {
+        match &self.endpoint_url {
+            Some(endpoint) => format!("{endpoint}/{}/.well-known/jwks.json", self.pool_id),
+            None => format!("{}/.well-known/jwks.json", self.issuer()),
+        }
+    }
+
+    /// Checks the settings as [`crate::Verifier::new`] will: a well-formed pool ID, a matching
+    /// region, at least one app client and one token use, an http(s) endpoint.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let id = &self.pool_id;
+        // Cognito's own pattern for pool IDs: [\w-]+_[0-9a-zA-Z]+, at most 55 characters.
+        let well_formed = id.len() <= 55
+            && id.split_once('_').is_some_and(|(region, rest)| {
+                !region.is_empty()
+                    && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && !rest.is_empty()
+                    && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+            });
+        if !well_formed {
+            return Err(ConfigError::InvalidUserPoolId(id.clone()));
+        }
+        let from_id = id.split_once('_').map_or("", |(region, _)| region);
+        if let Some(given) = &self.region
+            && given != from_id
+        {
+            return Err(ConfigError::RegionMismatch {
+                pool: id.clone(),
+                from_id: from_id.to_owned(),
+                given: given.clone(),
+            });
+        }
+        if self.client_ids.iter().all(|c| c.trim().is_empty()) {
+            return Err(ConfigError::NoAppClients(id.clone()));
+        }
+        if self.token_uses.is_empty() {
+            return Err(ConfigError::NoTokenUse(id.clone()));
+        }
+        check_url("Cognito endpoint URL", self.endpoint_url.as_deref())
+    }
+
+    pub(crate) fn rules(&self, leeway: i64) -> CognitoRules {
+        CognitoRules {
+            user_pool_id: self.pool_id.clone(),
+            issuer: self.issuer(),
+            client_ids: self.client_ids.clone(),
+            token_uses: self.token_uses.clone(),
+            tenant: self.tenant.clone(),
+            leeway,
+        }
+    }
+}
+
+/// What a pool's tokens are checked against, fixed when the verifier is built.
+#[derive(Debug)]
+pub(crate) struct CognitoRules {
+    user_pool_id: String,
+    issuer: String,
+    client_ids: Vec<String>,
+    token_uses: Vec<TokenUse>,
+    tenant: Option<String>,
+    leeway: i64,
+}
+
+/// Checks a Cognito token's claims in a fixed order (`exp`, `nbf`, `iat`, `iss`, `token_use`, app
+/// client, `sub`, username, `cognito:groups`) and builds [`Claims`].
+pub(crate) fn check(mut map: Map<String, Value>, rules: &CognitoRules, now: i64) -> Result<Claims, VerifyError> {
+    let (exp, iat) = claims::check_times(&map, rules.leeway, now)?;
+
+    let issuer = match map.remove("iss") {
+        Some(Value::String(iss)) if iss == rules.issuer => iss,
+        Some(Value::String(iss)) => {
+            return Err(VerifyError::WrongIssuer {
+                iss: Some(Untrusted::new(&iss)),
+            });
+        }
+        _ => return Err(VerifyError::WrongIssuer { iss: None }),
+    };
+
+    let token_use = match map.remove("token_use") {
+        Some(Value::String(name)) => match TokenUse::from_name(&name).filter(|t| rules.token_uses.contains(t)) {
+            Some(token_use) => token_use,
+            None => {
+                return Err(VerifyError::WrongTokenUse {
+                    token_use: Some(Untrusted::new(&name)),
+                });
+            }
+        },
+        _ => return Err(VerifyError::WrongTokenUse { token_use: None }),
+    };
+
+    // Access tokens name their client in `client_id`; ID tokens in `aud` (a single string).
+    let client_claim = match token_use {
+        TokenUse::Access => "client_id",
+        TokenUse::Id => "aud",
+    };
+    let client_id = match map.remove(client_claim) {
+        Some(Value::String(client)) if rules.client_ids.contains(&client) => client,
+        Some(Value::String(client)) => {
+            return Err(VerifyError::WrongClient {
+                client: Some(Untrusted::new(&client)),
+            });
+        }
+        _ => return Err(VerifyError::WrongClient { client: None }),
+    };
+
+    let subject = match map.remove("sub") {
+        Some(Value::String(sub)) if !sub.is_empty() => sub,
+        _ => return Err(VerifyError::MissingSubject),
+    };
+
+    let username_claim = match token_use {
+        TokenUse::Access => "username",
+        TokenUse::Id => "cognito:username",
+    };
+    let username = match map.remove(username_claim) {
+        Some(Value::String(username)) if !username.is_empty() => username,
+        _ => {
+            return Err(VerifyError::InvalidClaim {
+                claim: username_claim,
+                reason: "missing or not a string",
+            });
+        }
+    };
+
+    let groups = claims::string_list(map.remove("cognito:groups"), "cognito:groups")?;
+    let amr = claims::string_list(map.remove("amr"), "amr")?;
+    let (roles, tenants, current_tenant) = match &rules.tenant {
+        None => (groups, BTreeMap::new(), None),
+        Some(tenant) => {
+            let membership = TenantClaims {
+                roles: groups,
+                permissions: Vec::new(),
+            };
+            (
+                Vec::new(),
+                BTreeMap::from([(tenant.clone(), membership)]),
+                Some(tenant.clone()),
+            )
+        }
+    };
+    let audience = match token_use {
+        TokenUse::Id => vec![client_id.clone()],
+        TokenUse::Access => Vec::new(),
+    };
+    map.remove("exp");
+    map.remove("iat");
+
+    Ok(Claims {
+        provider: IdentityProvider::Cognito(CognitoIdentity {
+            user_pool_id: rules.user_pool_id.clone(),
+            username,
+            token_use,
+            client_id,
+        }),
+        subject,
+        issuer,
+        audience,
+        expires_at: exp,
+        issued_at: iat,
+        roles,
+        // Cognito tokens carry no permissions: a policy entry granted only by permission stays
+        // closed to Cognito users (their groups map to roles, which carry the permissions).
+        permissions: Vec::new(),
+        tenants,
+        current_tenant,
+        amr,
+        other: map,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const POOL: &str = "eu-west-1_AbC123xyz";
+    const NOW: i64 = 1_000_000;
+
+    fn rules(pool: CognitoPool) -> CognitoRules {
+        pool.validate().unwrap();
+        pool.rules(5)
+    }
+
+    fn access_and_id() -> CognitoPool {
+        CognitoPool::new(POOL)
+            .client_id("client-a")
+            .token_use(TokenUse::Access)
+            .token_use(TokenUse::Id)
+    }
+
+    fn map(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            _ => unreachable!(),
+        }
+    }
+
+    fn access(changes: Value) -> Map<String, Value> {
+        let mut token = json!({
+            "iss": format!("https://cognito-idp.eu-west-1.amazonaws.com/{POOL}"),
+            "sub": "5f1c-sub", "client_id": "client-a", "token_use": "access",
+            "username": "ada", "cognito:groups": ["admin", "support staff"],
+            "scope": "aws.cognito.signin.user.admin", "exp": NOW + 60, "iat": NOW,
+        });
+        for (k, v) in changes.as_object().unwrap() {
+            if v.is_null() {
+                token.as_object_mut().unwrap().remove(k);
+            } else {
+                token[k] = v.clone();
+            }
+        }
+        map(token)
+    }
+
+    #[test]
+    fn an_access_token_becomes_claims_with_groups_as_roles() {
+        let claims = check(access(json!({})), &rules(access_and_id()), NOW).unwrap();
+        assert_eq!(claims.subject, "5f1c-sub");
+        assert_eq!(claims.roles, ["admin", "support staff"]);
+        assert!(claims.permissions.is_empty() && claims.tenants.is_empty());
+        assert_eq!(
+            claims.provider,
+            IdentityProvider::Cognito(CognitoIdentity {
+                user_pool_id: POOL.into(),
+                username: "ada".into(),
+                token_use: TokenUse::Access,
+                client_id: "client-a".into(),
+            })
+        );
+        assert_eq!(claims.claim("scope"), Some(&json!("aws.cognito.signin.user.admin")));
+        assert!(claims.claim("username").is_none() && claims.claim("cognito:groups").is_none());
+    }
+
+    #[test]
+    fn an_id_token_is_checked_against_aud() {
+        let id = access(json!({"token_use": "id", "client_id": null, "aud": "client-a",
+                               "username": null, "cognito:username": "ada", "email": "ada@example.com"}));
+        let claims = check(id, &rules(access_and_id()), NOW).unwrap();
+        assert_eq!(claims.audience, ["client-a"]);
+        assert_eq!(claims.claim("email"), Some(&json!("ada@example.com")));
+        // An ID token naming its client in `client_id` only is not an ID token AWS issues.
+        let wrong = access(json!({"token_use": "id", "cognito:username": "ada"}));
+        assert_eq!(
+            check(wrong, &rules(access_and_id()), NOW).unwrap_err().kind(),
+            "wrong_client"
+        );
+    }
+
+    #[test]
+    fn a_pool_imported_into_a_tenant_grants_tenant_roles() {
+        let claims = check(access(json!({})), &rules(access_and_id().tenant("T2acme")), NOW).unwrap();
+        assert!(claims.roles.is_empty());
+        assert_eq!(claims.tenant_roles("T2acme"), ["admin", "support staff"]);
+        assert_eq!(claims.current_tenant.as_deref(), Some("T2acme"));
+    }
+
+    #[test]
+    fn each_rule_refuses_with_its_own_error() {
+        let access_only = || CognitoPool::new(POOL).client_id("client-a").token_use(TokenUse::Access);
+        for (case, token, pool, kind) in [
+            ("no exp", access(json!({"exp": null})), access_only(), "missing_expiry"),
+            ("expired", access(json!({"exp": NOW - 6})), access_only(), "expired"),
+            (
+                "other pool",
+                access(json!({"iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other"})),
+                access_only(),
+                "wrong_issuer",
+            ),
+            (
+                "id token where access is expected",
+                access(json!({"token_use": "id", "aud": "client-a", "cognito:username": "ada"})),
+                access_only(),
+                "wrong_token_use",
+            ),
+            (
+                "no token_use",
+                access(json!({"token_use": null})),
+                access_only(),
+                "wrong_token_use",
+            ),
+            (
+                "other client",
+                access(json!({"client_id": "client-b"})),
+                access_only(),
+                "wrong_client",
+            ),
+            (
+                "no client",
+                access(json!({"client_id": null})),
+                access_only(),
+                "wrong_client",
+            ),
+            ("no sub", access(json!({"sub": ""})), access_only(), "missing_subject"),
+            (
+                "no username",
+                access(json!({"username": null})),
+                access_only(),
+                "invalid_claim",
+            ),
+            (
+                "groups not a list",
+                access(json!({"cognito:groups": "admin"})),
+                access_only(),
+                "invalid_claim",
+            ),
+        ] {
+            let got = check(token, &rules(pool), NOW).map(|_| ()).map_err(|e| e.kind());
+            assert_eq!(got, Err(kind), "{case}");
+        }
+    }
+
+    #[test]
+    fn pool_settings_are_validated() {
+        let ok = || CognitoPool::new(POOL).client_id("c").token_use(TokenUse::Id);
+        assert_eq!(ok().validate(), Ok(()));
+        assert_eq!(ok().region("eu-west-1").validate(), Ok(()));
+        for bad in ["", "AbC123", "eu-west-1_", "eu west_1", "eu-west-1_abc/def"] {
+            let pool = CognitoPool::new(bad).client_id("c").token_use(TokenUse::Id);
+            assert_eq!(
+                pool.validate(),
+                Err(ConfigError::InvalidUserPoolId(bad.into())),
+                "{bad:?}"
+            );
+        }
+        assert!(matches!(
+            ok().region("us-east-1").validate(),
+            Err(ConfigError::RegionMismatch { .. })
+        ));
+        assert_eq!(
+            CognitoPool::new(POOL).token_use(TokenUse::Id).validate(),
+            Err(ConfigError::NoAppClients(POOL.into()))
+        );
+        assert_eq!(
+            CognitoPool::new(POOL).client_id("c").validate(),
+            Err(ConfigError::NoTokenUse(POOL.into()))
+        );
+        let local = ok().endpoint_url("http://127.0.0.1:5000/");
+        assert_eq!(
+            local.effective_jwks_url(),
+            format!("http://127.0.0.1:5000/{POOL}/.well-known/jwks.json")
+        );
+        assert_eq!(
+            local.issuer(),
+            format!("https://cognito-idp.eu-west-1.amazonaws.com/{POOL}")
+        );
+        assert!(ok().endpoint_url("ftp://x").validate().is_err());
+    }
+}
