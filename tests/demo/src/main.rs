@@ -6,6 +6,8 @@
 //! 3. the importer's dry run, live migration and `verify` (the real binary);
 //! 4. session tokens for a few migrated users, minted by the emulator, sent through the real
 //!    authorizer binaries under a local Lambda Runtime API as REST, HTTP API and AppSync requests;
+//!    the authorizers run in cutover mode, so one user also signs in to Cognito (moto) and sends
+//!    the Cognito access token, which the same policy judges by the user's Cognito groups;
 //! 5. a table of who may do what, and why.
 //!
 //! Everything it starts is stopped when it ends, also on Ctrl-C. Logs and reports stay in
@@ -22,6 +24,7 @@ use anyhow::{Context as _, Result, bail};
 use authz_policy::{PolicyDocument, Principal};
 use descope_emulator::{Emulator, EmulatorConfig, RunningEmulator, SessionRequest};
 use lambda_runtime_stub::{Reply, RuntimeApi, function_command};
+use moto_harness::UserPool;
 use serde_json::{Value, json};
 
 const PROJECT_ID: &str = "P2demoproject000000000000001";
@@ -113,8 +116,17 @@ async fn run() -> Result<()> {
     heading("3c. cognito-to-descope verify");
     importer.run(&["verify"]).await?;
 
-    heading("4. Session tokens from Descope, through the authorizers");
+    heading("4. Session tokens from Descope (and one from Cognito: cutover mode), through the authorizers");
     let people = pick_people(&descope.emulator.state_dump())?;
+    // Cutover mode: the authorizers also accept access tokens of the pool's app client.
+    let pool = UserPool::from_id(moto_harness::client_for(&moto.url), moto.pool_id.clone());
+    let app_client = pool.app_client("demo-web").await;
+    let cutover = [
+        ("COGNITO_USER_POOL_ID", moto.pool_id.as_str()),
+        ("COGNITO_CLIENT_IDS", app_client.as_str()),
+        ("COGNITO_TOKEN_USE", "access"),
+        ("COGNITO_ENDPOINT_URL", moto.url.as_str()),
+    ];
     let policy = PolicyDocument::parse(POLICY)?;
     let apigateway_policy = policy
         .apigateway()
@@ -124,21 +136,31 @@ async fn run() -> Result<()> {
         &bin_dir.join("apigateway-authorizer"),
         "apigateway-authorizer",
         &descope,
-        &[],
+        &cutover,
     )
     .await?;
     let mut http = Function::start(
         &bin_dir.join("apigateway-authorizer"),
         "apigateway-authorizer",
         &descope,
-        &[("AUTHZ_SIMPLE_RESPONSES", "true")],
+        &[cutover.as_slice(), &[("AUTHZ_SIMPLE_RESPONSES", "true")]].concat(),
     )
     .await?;
-    let mut appsync = Function::start(&bin_dir.join("appsync-authorizer"), "appsync-authorizer", &descope, &[]).await?;
+    let mut appsync = Function::start(
+        &bin_dir.join("appsync-authorizer"),
+        "appsync-authorizer",
+        &descope,
+        &cutover,
+    )
+    .await?;
 
     for person in &people {
-        let what = match person.token {
+        let what = match &person.token {
             TokenKind::Session => format!("a session token ({})", person.roles.join(", ")),
+            TokenKind::Cognito(username) => format!(
+                "a Cognito access token of {username} (groups {})",
+                person.roles.join(", ")
+            ),
             TokenKind::Expired => "an expired session token".to_owned(),
             TokenKind::Refresh => "a refresh token".to_owned(),
             TokenKind::None => "no token".to_owned(),
@@ -151,11 +173,14 @@ async fn run() -> Result<()> {
             TokenKind::Session => Some(mint(&descope, &person.login_id, None, false)?),
             TokenKind::Expired => Some(mint(&descope, &person.login_id, Some(-60), false)?),
             TokenKind::Refresh => Some(mint(&descope, &person.login_id, None, true)?),
+            TokenKind::Cognito(username) => Some(pool.tokens(&app_client, username).await.access),
             TokenKind::None => None,
         };
         // A hostile token is refused whatever it asks for: one request shows it.
         let requests: &[(&str, &str)] = match person.token {
-            TokenKind::Session => &[("GET", "/items"), ("PUT", "/items/42"), ("DELETE", "/items/42")],
+            TokenKind::Session | TokenKind::Cognito(_) => {
+                &[("GET", "/items"), ("PUT", "/items/42"), ("DELETE", "/items/42")]
+            }
             _ => &[("DELETE", "/items/42")],
         };
         for &(method, path) in requests {
@@ -163,7 +188,7 @@ async fn run() -> Result<()> {
             let why = |allowed: bool| match (&person.token, allowed) {
                 (TokenKind::None, _) => person.note.clone(),
                 (TokenKind::Expired | TokenKind::Refresh, _) => format!("token refused: {}", person.note),
-                (TokenKind::Session, true) => {
+                (TokenKind::Session | TokenKind::Cognito(_), true) => {
                     let granting: Vec<&str> = person
                         .roles
                         .iter()
@@ -175,9 +200,11 @@ async fn run() -> Result<()> {
                         })
                         .map(String::as_str)
                         .collect();
-                    format!("granted by role {}", granting.join(", "))
+                    format!("granted by {} {}", person.grantor(), granting.join(", "))
                 }
-                (TokenKind::Session, false) => format!("no role of {:?} grants {request}", person.roles),
+                (TokenKind::Session | TokenKind::Cognito(_), false) => {
+                    format!("no {} of {:?} grants {request}", person.grantor(), person.roles)
+                }
             };
             let rest_event = json!({
                 "type": "TOKEN",
@@ -220,7 +247,7 @@ async fn run() -> Result<()> {
             ));
         }
         let graphql: &[(&str, &str, &str)] = match person.token {
-            TokenKind::Session => GRAPHQL,
+            TokenKind::Session | TokenKind::Cognito(_) => GRAPHQL,
             _ => &GRAPHQL[1..],
         };
         for &(label, operation, document) in graphql {
@@ -238,8 +265,10 @@ async fn run() -> Result<()> {
             let why = match (&person.token, decision.as_str()) {
                 (TokenKind::None, _) => person.note.clone(),
                 (TokenKind::Expired | TokenKind::Refresh, _) => format!("token refused: {}", person.note),
-                (TokenKind::Session, "refused") => format!("no role of {:?} grants this operation", person.roles),
-                (TokenKind::Session, _) => {
+                (TokenKind::Session | TokenKind::Cognito(_), "refused") => {
+                    format!("no {} of {:?} grants this operation", person.grantor(), person.roles)
+                }
+                (TokenKind::Session | TokenKind::Cognito(_), _) => {
                     let field = if operation == "Items" {
                         ("Query", "items")
                     } else {
@@ -256,7 +285,7 @@ async fn run() -> Result<()> {
                         })
                         .map(String::as_str)
                         .collect();
-                    let mut why = format!("granted by role {}", granting.join(", "));
+                    let mut why = format!("granted by {} {}", person.grantor(), granting.join(", "));
                     if !denied.is_empty() {
                         why.push_str(&format!("; nulled for this user: {}", denied.join(", ")));
                     }
@@ -417,6 +446,8 @@ enum TokenKind {
     Session,
     Expired,
     Refresh,
+    /// A Cognito access token of this Cognito username (cutover mode).
+    Cognito(String),
     None,
 }
 
@@ -427,8 +458,18 @@ struct Person {
     note: String,
 }
 
-/// A viewer, an editor, an admin, plus the hostile cases: an expired token, a refresh token and
-/// no token at all.
+impl Person {
+    /// What grants access: Descope roles, or, for a Cognito token, the groups they came from.
+    fn grantor(&self) -> &'static str {
+        match self.token {
+            TokenKind::Cognito(_) => "Cognito group",
+            _ => "role",
+        }
+    }
+}
+
+/// A viewer, an editor, an admin, the editor again with a Cognito token (cutover mode), plus the
+/// hostile cases: an expired token, a refresh token and no token at all.
 fn pick_people(dump: &Value) -> Result<Vec<Person>> {
     let users = dump["users"].as_array().context("state dump without users")?;
     let roles_of = |u: &Value| -> Vec<String> {
@@ -442,24 +483,46 @@ fn pick_people(dump: &Value) -> Result<Vec<Person>> {
         roles
     };
     let enabled = |u: &&Value| u["status"] == "enabled";
+    // Confirmed users only (their Cognito status is kept as a custom attribute): the Cognito
+    // sign-in below works for them without a password change.
     let find = |wanted: &[&str]| {
         users
             .iter()
             .filter(enabled)
+            .filter(|u| u["customAttributes"]["cognitoUserStatus"] == "CONFIRMED")
             .find(|u| roles_of(u) == wanted)
-            .map(|u| (u["loginIds"][0].as_str().unwrap_or_default().to_owned(), roles_of(u)))
+            .map(|u| {
+                (
+                    u["loginIds"][0].as_str().unwrap_or_default().to_owned(),
+                    roles_of(u),
+                    u["customAttributes"]["cognitoUsername"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                )
+            })
     };
     let mut people = Vec::new();
     for wanted in [&["viewer"][..], &["editor"], &["admin"]] {
-        let (login_id, roles) = find(wanted).with_context(|| format!("no migrated user with roles {wanted:?}"))?;
+        let (login_id, roles, username) =
+            find(wanted).with_context(|| format!("no migrated user with roles {wanted:?}"))?;
         people.push(Person {
-            login_id,
-            roles,
+            login_id: login_id.clone(),
+            roles: roles.clone(),
             token: TokenKind::Session,
             note: String::new(),
         });
+        if wanted == ["editor"] {
+            people.push(Person {
+                login_id: format!("{login_id} (Cognito)"),
+                roles,
+                token: TokenKind::Cognito(username),
+                note: String::new(),
+            });
+        }
     }
-    let (admin_login, admin_roles) = (people[2].login_id.clone(), people[2].roles.clone());
+    let admin = people.last().context("no people picked")?;
+    let (admin_login, admin_roles) = (admin.login_id.clone(), admin.roles.clone());
     people.push(Person {
         login_id: admin_login.clone(),
         roles: admin_roles.clone(),
