@@ -80,8 +80,11 @@ pub struct Decision {
     /// Why: `route_granted`, `route_not_granted`, `nothing_granted`, `missing_token`,
     /// `malformed`, `unsupported_event`, `bad_arn`, or a [`descope_jwt::VerifyError::kind`].
     pub reason: &'static str,
-    /// The Descope user ID, once the token verified.
+    /// The user ID (`sub`), once the token verified.
     pub subject: Option<String>,
+    /// Who vouched for the user (`descope`, or `cognito` in cutover mode), once the token
+    /// verified: the log line's count of each tells when the Cognito side can be turned off.
+    pub idp: Option<&'static str>,
     /// The answer.
     pub response: Result<Value, Unauthorized>,
 }
@@ -95,6 +98,7 @@ pub async fn handle(state: &State, event: Value) -> Result<Value, Unauthorized> 
     let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     let event_kind = outcome.kind.map_or("unknown", EventKind::as_str);
     let subject = outcome.subject.as_deref().unwrap_or("");
+    let idp = outcome.idp.unwrap_or("");
     if outcome.decision == "unauthorized"
         && matches!(outcome.reason, "unsupported_event" | "bad_arn" | "key_set_unavailable")
     {
@@ -111,6 +115,7 @@ pub async fn handle(state: &State, event: Value) -> Result<Value, Unauthorized> 
             decision = outcome.decision,
             reason = outcome.reason,
             subject,
+            idp,
             latency_us,
             "authorizer decision"
         );
@@ -125,6 +130,7 @@ pub async fn decide(state: &State, event: &Value) -> Decision {
         decision: "unauthorized",
         reason,
         subject: None,
+        idp: None,
         response: match kind {
             Some(EventKind::HttpV2) if state.simple_responses => Ok(to_value(&SimpleResponse {
                 is_authorized: false,
@@ -192,6 +198,7 @@ pub async fn decide(state: &State, event: &Value) -> Decision {
             (false, true) => "nothing_granted",
             (false, false) => "route_not_granted",
         },
+        idp: Some(claims.provider.name()),
         subject: Some(claims.subject),
         response: Ok(response),
     }

@@ -357,6 +357,12 @@ async fn cutover_accepts_cognito_and_descope_tokens_side_by_side() {
     ]
     .repeat(fixtures.len());
     assert_eq!(reasons(&output), expected, "{output}");
+    // Each decision line says which side vouched, so operators can watch Cognito traffic fade.
+    let idps: Vec<Value> = decisions(&output).iter().map(|l| l["fields"]["idp"].clone()).collect();
+    assert_eq!(
+        idps[..7],
+        ["descope", "cognito", "cognito", "", "", "", ""].map(|s| json!(s))
+    );
     let key_fetches = |emulator: &Emulator| {
         emulator
             .request_log()

@@ -69,8 +69,11 @@ pub struct Decision {
     /// [`graphql::QueryError::kind`], `missing_token`, `malformed`, `unsupported_event`, or a
     /// [`descope_jwt::VerifyError::kind`].
     pub reason: &'static str,
-    /// The Descope user ID, once the token verified.
+    /// The user ID (`sub`), once the token verified.
     pub subject: Option<String>,
+    /// Who vouched for the user (`descope`, or `cognito` in cutover mode), once the token
+    /// verified: the log line's count of each tells when the Cognito side can be turned off.
+    pub idp: Option<&'static str>,
     /// The operation type, when the query was read.
     pub operation_type: Option<&'static str>,
     /// Top-level fields refused (`Type.field`), for `operation_not_granted`.
@@ -87,6 +90,7 @@ pub async fn handle(state: &State, event: Value) -> Result<Value, std::convert::
     let outcome = decide(state, &event).await;
     let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     let subject = outcome.subject.as_deref().unwrap_or("");
+    let idp = outcome.idp.unwrap_or("");
     let operation_type = outcome.operation_type.unwrap_or("");
     let refused = outcome
         .refused
@@ -109,6 +113,7 @@ pub async fn handle(state: &State, event: Value) -> Result<Value, std::convert::
             decision = outcome.decision,
             reason = outcome.reason,
             subject,
+            idp,
             operation_type,
             refused,
             denied_fields,
@@ -128,6 +133,7 @@ pub async fn decide(state: &State, event: &Value) -> Decision {
         decision: "unauthorized",
         reason,
         subject: None,
+        idp: None,
         operation_type: None,
         refused: Vec::new(),
         response: AuthorizerResponse::refused(),
@@ -154,6 +160,7 @@ pub async fn decide(state: &State, event: &Value) -> Decision {
     let refuse = |reason: &'static str, operation_type, refused, claims: Claims| Decision {
         decision: "refuse",
         reason,
+        idp: Some(claims.provider.name()),
         subject: Some(claims.subject),
         operation_type,
         refused,
@@ -213,6 +220,7 @@ pub async fn decide(state: &State, event: &Value) -> Decision {
             denied_fields: Some(denied),
             ttl_override,
         },
+        idp: Some(claims.provider.name()),
         subject: Some(claims.subject),
     }
 }

@@ -317,6 +317,8 @@ async fn cutover_accepts_cognito_and_descope_tokens_side_by_side() {
         .iter()
         .map(|l| l["fields"]["reason"].clone())
         .collect();
+    let idps: Vec<Value> = decisions(&output).iter().map(|l| l["fields"]["idp"].clone()).collect();
+    assert_eq!(idps[..3], [json!("descope"), json!("cognito"), json!("cognito")]);
     assert_eq!(
         reasons[reasons.len() - 4..],
         [
