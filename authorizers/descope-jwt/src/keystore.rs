@@ -26,7 +26,8 @@ struct LastFetch {
 pub(crate) struct KeyStore {
     url: String,
     client: reqwest::Client,
-    /// Keyed by JWKS URL so that one store per issuer (Cognito cutover) stays a plain addition.
+    /// One entry (this store's URL); a moka cache for its lock-free reads. Each issuer has its own
+    /// store, so its own cache, fetch gate and penalty window.
     cache: moka::future::Cache<String, Arc<KeySet>>,
     /// Held while fetching: concurrent callers with the same unknown kid share one fetch.
     fetch_gate: tokio::sync::Mutex<()>,
@@ -122,7 +123,7 @@ impl KeyStore {
                 None
             }
             Err(reason) => {
-                tracing::warn!(%reason, "signing key fetch failed; keeping the cached keys");
+                tracing::warn!(url = %self.url, %reason, "signing key fetch failed; keeping the cached keys");
                 Some(reason)
             }
         };
