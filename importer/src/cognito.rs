@@ -9,12 +9,24 @@ use aws_sdk_cognitoidentityprovider::{
     error::DisplayErrorContext,
     types::{AttributeDataType, UserType},
 };
+use futures::{StreamExt as _, TryStreamExt as _};
 use tokio::{sync::Mutex, time::Instant};
 
 use crate::model::{AttrType, CognitoUser, Group};
 
 /// Cognito's page limit for ListUsers, ListGroups and ListUsersInGroup.
 const PAGE: i32 = 60;
+
+/// Groups walked at once (one ListUsersInGroup page chain each). A chain is sequential by nature
+/// (a page's token comes from the page before), so against Cognito one chain at a time is bound by
+/// round trips (about 4 to 10 pages a second) and leaves most of the pacer's 25 a second unused;
+/// four side by side fill it. The pacer still caps the total rate. Against moto, which answers
+/// one request at a time, this gains nothing (BENCHMARKS.md, importer section).
+const GROUP_WALKS: usize = 4;
+
+/// ListGroups calls per second: Cognito allows 5 per user pool, below the UserList category's 30
+/// per account that the general pacing keeps under. Pools are read one after another.
+const LIST_GROUPS_PER_SECOND: u32 = 4;
 
 /// Where and how fast to read Cognito.
 #[derive(Debug, Clone)]
@@ -32,7 +44,10 @@ pub struct CognitoSettings {
 pub struct Cognito {
     client: Client,
     region: String,
+    /// Every call.
     pacer: Pacer,
+    /// ListGroups calls, on top of `pacer`.
+    list_groups_pacer: Pacer,
 }
 
 /// One page of users and where the next one starts.
@@ -84,6 +99,8 @@ impl Cognito {
             client: Client::new(&config),
             region,
             pacer: Pacer::new(settings.requests_per_second),
+            // Unpaced stays unpaced (moto, tests); otherwise the lower of the two rates.
+            list_groups_pacer: Pacer::new(settings.requests_per_second.min(LIST_GROUPS_PER_SECOND)),
         })
     }
 
@@ -125,6 +142,7 @@ impl Cognito {
         let mut groups = Vec::new();
         let mut token = None;
         loop {
+            self.list_groups_pacer.wait().await;
             self.pacer.wait().await;
             let out = self
                 .client
@@ -151,36 +169,58 @@ impl Cognito {
         }
     }
 
-    /// username → group names, gathered group by group (one ListUsersInGroup walk per group).
+    /// username → group names (in the order of `groups`), from one ListUsersInGroup walk per group,
+    /// up to [`GROUP_WALKS`] walks at once. Pages are merged as they arrive, so memory holds the
+    /// map and the pages in flight, as with one walk at a time.
     pub async fn memberships(&self, pool_id: &str, groups: &[Group]) -> Result<HashMap<String, Vec<String>>> {
+        let pages = futures::stream::iter(groups)
+            .map(|group| Box::pin(self.member_pages(pool_id, group)))
+            .flatten_unordered(GROUP_WALKS);
+        let mut pages = std::pin::pin!(pages);
         let mut members: HashMap<String, Vec<String>> = HashMap::new();
-        for group in groups {
-            let mut token = None;
-            loop {
-                self.pacer.wait().await;
-                let out = self
-                    .client
-                    .list_users_in_group()
-                    .user_pool_id(pool_id)
-                    .group_name(&group.name)
-                    .limit(PAGE)
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{}", DisplayErrorContext(e)))
-                    .with_context(|| format!("ListUsersInGroup {pool_id} {:?}", group.name))?;
-                for user in out.users() {
-                    if let Some(username) = user.username() {
-                        members.entry(username.to_owned()).or_default().push(group.name.clone());
-                    }
-                }
-                token = out.next_token.filter(|t| !t.is_empty());
-                if token.is_none() {
-                    break;
-                }
+        while let Some((group, usernames)) = pages.try_next().await? {
+            for username in usernames {
+                members.entry(username).or_default().push(group.name.clone());
             }
         }
+        // The walks interleave; each user's groups go back into the pool's order.
+        let position: HashMap<&str, usize> = groups.iter().enumerate().map(|(i, g)| (g.name.as_str(), i)).collect();
+        for names in members.values_mut() {
+            names.sort_by_key(|name| position.get(name.as_str()).copied());
+        }
         Ok(members)
+    }
+
+    /// One group's ListUsersInGroup pages, one after the other (a page's token comes from the page
+    /// before), as (group, usernames on the page).
+    fn member_pages<'a>(
+        &'a self,
+        pool_id: &'a str,
+        group: &'a Group,
+    ) -> impl futures::Stream<Item = Result<(&'a Group, Vec<String>)>> + 'a {
+        // State: Some(token) while a page is due (`None` for the first), None after the last.
+        futures::stream::try_unfold(Some(None::<String>), move |state| async move {
+            let Some(token) = state else { return Ok(None) };
+            self.pacer.wait().await;
+            let out = self
+                .client
+                .list_users_in_group()
+                .user_pool_id(pool_id)
+                .group_name(&group.name)
+                .limit(PAGE)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", DisplayErrorContext(e)))
+                .with_context(|| format!("ListUsersInGroup {pool_id} {:?}", group.name))?;
+            let usernames = out
+                .users()
+                .iter()
+                .filter_map(|u| u.username().map(str::to_owned))
+                .collect();
+            let next = out.next_token.filter(|t| !t.is_empty()).map(Some);
+            Ok(Some(((group, usernames), next)))
+        })
     }
 
     /// One page of users, starting at `token` (`None` for the first page).
@@ -220,7 +260,8 @@ fn to_user(user: &UserType) -> Option<CognitoUser> {
     })
 }
 
-/// Spaces calls evenly so the run stays under Cognito's per-second quotas (UserList: 30 RPS).
+/// Spaces calls evenly so the run stays under Cognito's per-second quotas (UserList: 30 RPS per
+/// account; ListGroups: 5 RPS per pool), however many page chains wait on it at once.
 #[derive(Debug)]
 struct Pacer {
     interval: Option<Duration>,
