@@ -204,7 +204,7 @@ pub struct AttributeDef {
 #[derive(Debug, Default)]
 pub struct Store {
     users: HashMap<String, User>,
-    /// login ID -> user ID, covering every login ID of every user.
+    /// Folded login ID ([`login_key`]) -> user ID, covering every login ID of every user.
     by_login: HashMap<String, String>,
     /// Insertion sequence -> user ID, so search pages are stable.
     order: BTreeMap<u64, String>,
@@ -213,6 +213,13 @@ pub struct Store {
     roles: Vec<Role>,
     tenants: Vec<Tenant>,
     attributes: Vec<AttributeDef>,
+}
+
+/// How the emulator compares login IDs: without regard to letter case, as one user. Descope does
+/// not document it (see the README); this is the reading under which a client that folds case is
+/// right and a client that does not is caught, so the importer is tested against it.
+pub fn login_key(login_id: &str) -> String {
+    login_id.to_lowercase()
 }
 
 /// A random Descope-looking ID: `prefix` + 26 alphanumerics (`U2...`, `T2...`).
@@ -241,9 +248,9 @@ impl Store {
         self.users.get(user_id)
     }
 
-    /// The user owning this login ID (primary or additional).
+    /// The user owning this login ID (primary or additional), in any letter case.
     pub fn user_by_login(&self, login_id: &str) -> Option<&User> {
-        self.by_login.get(login_id).and_then(|id| self.users.get(id))
+        self.by_login.get(&login_key(login_id)).and_then(|id| self.users.get(id))
     }
 
     /// Resolves `loginId` or `userId` (login ID first) to a user ID, or E112102.
@@ -273,7 +280,7 @@ impl Store {
         };
         user.created_time = now;
         for login in &user.login_ids {
-            self.by_login.insert(login.clone(), user.user_id.clone());
+            self.by_login.insert(login_key(login), user.user_id.clone());
         }
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -302,10 +309,10 @@ impl Store {
         new.created_time = old.created_time;
         self.check_user(&new, Some(user_id))?;
         for login in &old.login_ids {
-            self.by_login.remove(login);
+            self.by_login.remove(&login_key(login));
         }
         for login in &new.login_ids {
-            self.by_login.insert(login.clone(), new.user_id.clone());
+            self.by_login.insert(login_key(login), new.user_id.clone());
         }
         let slot = self
             .users
@@ -321,7 +328,7 @@ impl Store {
             return false;
         };
         for login in &user.login_ids {
-            self.by_login.remove(login);
+            self.by_login.remove(&login_key(login));
         }
         if let Some(seq) = self.seq_of.remove(user_id) {
             self.order.remove(&seq);
@@ -336,10 +343,10 @@ impl Store {
         }
         let mut seen = HashSet::new();
         for login in &user.login_ids {
-            if !seen.insert(login.as_str()) {
+            if !seen.insert(login_key(login)) {
                 return Err(ApiError::invalid_argument(format!("login ID {login:?} is given twice")));
             }
-            if let Some(owner) = self.by_login.get(login)
+            if let Some(owner) = self.by_login.get(&login_key(login))
                 && Some(owner.as_str()) != self_id
             {
                 return Err(ApiError::user_exists(login));

@@ -13,7 +13,7 @@ use crate::{
     Emulator,
     emulator::now_secs,
     error::ApiError,
-    state::{Store, User, UserStatus, UserTenant},
+    state::{Store, User, UserStatus, UserTenant, login_key},
     wire::{
         CreateBatchRequest, FailedUser, JsonBody, LoadQuery, PatchBatchRequest, PatchBatchResponse, SearchRequest,
         UserEnvelope, UserIdsRequest, UserRefRequest, UserRequest, UserResponse, UserTenantResponse, UsersEnvelope,
@@ -481,7 +481,9 @@ fn matches(user: &User, req: &SearchRequest, statuses: &[UserStatus]) -> bool {
         })
     });
     let created_ms = user.created_time.saturating_mul(1000);
-    any_of(&req.login_ids, |l| user.login_ids.contains(l))
+    any_of(&req.login_ids, |l| {
+        user.login_ids.iter().any(|have| login_key(have) == login_key(l))
+    })
         && any_of(&req.user_ids, |id| &user.user_id == id)
         && any_of(&req.role_names, |r| user.role_names.contains(r))
         && any_of(&req.tenant_ids, in_tenant)
@@ -540,6 +542,27 @@ fn update_named(
     let id = named_user(&store, req)?;
     store.update_user(&id, change)?;
     envelope(&store, &id)
+}
+
+/// `POST /v1/mgmt/user/update/loginid`: `{"loginId", "newLoginId"}` replaces that login ID
+/// (primary or additional) of the user; refused with E062107 when another user holds the new one.
+pub async fn update_login_id(
+    State(emu): State<Emulator>,
+    JsonBody(req): JsonBody<UserRefRequest>,
+) -> Result<Json<UserEnvelope>, ApiError> {
+    let new_login = req
+        .new_login_id
+        .clone()
+        .filter(|l| !l.trim().is_empty())
+        .ok_or_else(|| ApiError::missing_argument("newLoginId"))?;
+    let old = req.login_id.clone().unwrap_or_default();
+    update_named(&emu, &req, |u| {
+        match u.login_ids.iter_mut().find(|l| login_key(l) == login_key(&old)) {
+            Some(slot) => *slot = new_login,
+            None => u.login_ids[0] = new_login,
+        }
+        Ok(())
+    })
 }
 
 /// `POST /v1/mgmt/user/update/status`: `enabled` or `disabled`.

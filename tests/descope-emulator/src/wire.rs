@@ -134,6 +134,8 @@ pub struct UserRefRequest {
     pub role_names: Option<Vec<String>>,
     /// Password (`password/set/*`).
     pub password: Option<String>,
+    /// The replacement login ID (`update/loginid`).
+    pub new_login_id: Option<String>,
 }
 
 /// `GET /v1/mgmt/user?loginId=..|userId=..`.

@@ -184,6 +184,50 @@ async fn creating_a_taken_login_id_fails_with_e062107() {
 }
 
 #[tokio::test]
+async fn login_ids_are_one_login_id_in_any_letter_case() {
+    let h = start().await;
+    h.create_user(json!({"loginId": "Ana@Example.com"})).await;
+    // Taken in another case: refused like the same login ID.
+    h.post("/v1/mgmt/user/create", json!({"loginId": "ana@example.COM"}))
+        .await
+        .error(400, "E062107");
+    // Found in any case, and stored as it was given.
+    let loaded = h.get("/v1/mgmt/user?loginId=ANA@EXAMPLE.COM").await;
+    assert_eq!(loaded.status.as_u16(), 200, "{:?}", loaded.body);
+    assert_eq!(loaded.body["user"]["loginIds"], json!(["Ana@Example.com"]));
+    let found = h
+        .post("/v2/mgmt/user/search", json!({"loginIds": ["ana@example.com"]}))
+        .await;
+    assert_eq!(found.body["users"].as_array().unwrap().len(), 1, "{:?}", found.body);
+    assert_eq!(h.emulator().user_count(), 1);
+}
+
+#[tokio::test]
+async fn update_login_id_renames_and_refuses_a_taken_one() {
+    let h = start().await;
+    h.create_user(json!({"loginId": "old-name", "email": "a@x.io"})).await;
+    h.create_user(json!({"loginId": "taken@x.io"})).await;
+    let renamed = h
+        .post(
+            "/v1/mgmt/user/update/loginid",
+            json!({"loginId": "old-name", "newLoginId": "a@x.io"}),
+        )
+        .await;
+    assert_eq!(renamed.status.as_u16(), 200, "{:?}", renamed.body);
+    assert_eq!(renamed.body["user"]["loginIds"], json!(["a@x.io"]));
+    h.get("/v1/mgmt/user?loginId=old-name").await.error(400, "E112102");
+    h.post(
+        "/v1/mgmt/user/update/loginid",
+        json!({"loginId": "a@x.io", "newLoginId": "TAKEN@x.io"}),
+    )
+    .await
+    .error(400, "E062107");
+    h.post("/v1/mgmt/user/update/loginid", json!({"loginId": "a@x.io"}))
+        .await
+        .error(400, "E011004");
+}
+
+#[tokio::test]
 async fn create_refuses_what_descope_refuses() {
     let h = start().await;
     let cases = [
