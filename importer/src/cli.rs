@@ -85,7 +85,7 @@ pub struct Options {
     #[arg(long, env = "MIGRATION_CONCURRENCY", default_value_t = 4, global = true)]
     pub concurrency: usize,
 
-    /// Which identifier becomes the Descope login ID.
+    /// Which identifier becomes the Descope login ID (only verified emails and phones qualify).
     #[arg(long, env = "MIGRATION_LOGIN_ID", value_enum, default_value_t = LoginIdStrategy::Email, global = true)]
     pub login_id: LoginIdStrategy,
 
@@ -93,9 +93,24 @@ pub struct Options {
     #[arg(long, env = "MIGRATION_ADDITIONAL_LOGIN_IDS", value_enum, default_value_t = AdditionalLoginIds::None, global = true)]
     pub additional_login_ids: AdditionalLoginIds,
 
-    /// What to do with users that already exist in Descope and differ from Cognito.
-    #[arg(long, env = "MIGRATION_ON_CONFLICT", value_enum, default_value_t = ConflictPolicy::Update, global = true)]
+    /// A Descope account that holds a user's login ID but is not that Cognito user (registered
+    /// before the import, perhaps by someone else): `report` it and write nothing (default), or
+    /// `merge` the Cognito user into it (RISK: hands that account the user's profile and, when the
+    /// login ID is verified on both sides, roles; review every merge the report lists).
+    #[arg(long, env = "MIGRATION_ON_CONFLICT", value_enum, default_value_t = ConflictPolicy::Report, global = true)]
     pub on_conflict: ConflictPolicy,
+
+    /// Let unverified emails and phone numbers become login IDs, as the first version did. RISK:
+    /// whoever controls such an address (a typo'd domain, an address never owned) can sign in to
+    /// the migrated account with an email/SMS OTP or magic link. Only for projects whose flows
+    /// verify the contact again before any passwordless sign-in.
+    #[arg(long, env = "MIGRATION_ALLOW_UNVERIFIED_LOGIN_IDS", global = true)]
+    pub allow_unverified_login_ids: bool,
+
+    /// Refuse a user with any value that cannot be stored as its declared type (a Number attribute
+    /// holding `abc`...), instead of migrating the user without that value.
+    #[arg(long, env = "MIGRATION_STRICT", global = true)]
+    pub strict: bool,
 
     /// Directory of the log file and the default JSON report.
     #[arg(long, env = "MIGRATION_LOG_DIR", default_value = "logs", global = true)]

@@ -66,6 +66,9 @@ pub struct PoolInfo {
     pub custom_types: HashMap<String, AttrType>,
     /// Cognito's estimate, for the progress bar.
     pub estimated_users: u64,
+    /// `UsernameAttributes`: `email` and/or `phone_number` when users sign in with those and
+    /// their username is a generated ID nobody types.
+    pub username_attributes: Vec<String>,
 }
 
 impl Cognito {
@@ -131,9 +134,15 @@ impl Cognito {
             custom_types.insert(name.to_owned(), kind);
         }
         let estimated_users = u64::try_from(pool.estimated_number_of_users).unwrap_or(0);
+        let username_attributes = pool
+            .username_attributes()
+            .iter()
+            .map(|a| a.as_str().to_owned())
+            .collect();
         Ok(PoolInfo {
             custom_types,
             estimated_users,
+            username_attributes,
         })
     }
 

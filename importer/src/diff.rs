@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::{
     descope::wire::{User, UserBody, UserTenant},
-    mapping::FRESHLY_MIGRATED,
+    mapping::{COGNITO_MERGED_AT, FRESHLY_MIGRATED, fold_login_id},
     model::{DesiredUser, Status},
 };
 
@@ -32,9 +32,67 @@ fn show<T: std::fmt::Debug>(value: &T) -> String {
     format!("{value:?}")
 }
 
+/// What a comparison may ask of an existing Descope user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Whether `verifiedEmail` / `verifiedPhone` are compared (and so may be raised by a patch).
+    pub raise_verified: bool,
+    /// Whether roles and tenant roles are compared (and so may be added by a patch).
+    pub copy_roles: bool,
+}
+
+impl Limits {
+    /// Everything compared: a user this tool created for the identity.
+    pub const FULL: Self = Self {
+        raise_verified: true,
+        copy_roles: true,
+    };
+}
+
+/// The limits for an account that existed before the import and is (being) merged with a Cognito
+/// user: its verified flags are never raised (the person who registered it may not own the
+/// address), and roles are copied only when the login ID is verified on both sides.
+pub fn merge_limits(desired: &DesiredUser, actual: &User) -> Limits {
+    let login = fold_login_id(&desired.login_id);
+    let same = |v: &Option<String>| v.as_deref().is_some_and(|v| fold_login_id(v) == login);
+    let verified_in_descope = (same(&actual.email) && actual.verified_email == Some(true))
+        || (same(&actual.phone) && actual.verified_phone == Some(true));
+    Limits {
+        raise_verified: false,
+        copy_roles: desired.login_id_is_verified_contact() && verified_in_descope,
+    }
+}
+
+/// The limits that apply to `actual`: full for this tool's users, merge limits for accounts that
+/// were merged (they carry `cognitoMergedAt`).
+pub fn limits(desired: &DesiredUser, actual: &User) -> Limits {
+    if actual.custom_attributes.contains_key(COGNITO_MERGED_AT) {
+        merge_limits(desired, actual)
+    } else {
+        Limits::FULL
+    }
+}
+
 /// Every way `actual` falls short of `desired`.
 pub fn compare(desired: &DesiredUser, actual: &User) -> Vec<Mismatch> {
+    compare_with(desired, actual, limits(desired, actual))
+}
+
+/// Every way `actual` falls short of `desired`, within `limits`.
+pub fn compare_with(desired: &DesiredUser, actual: &User, limits: Limits) -> Vec<Mismatch> {
     let mut out = Vec::new();
+    if desired.owns_profile {
+        // The login ID is an attribute of the identity: the rules may give it another one than
+        // last time (an email verified since), in any letter case compared as Descope does.
+        let primary = actual.login_ids.first().map(|l| fold_login_id(l));
+        if primary.as_deref() != Some(fold_login_id(&desired.login_id).as_str()) {
+            out.push(Mismatch {
+                field: "loginId".to_owned(),
+                expected: show(&desired.login_id),
+                actual: show(&actual.login_ids.first()),
+            });
+        }
+    }
     let mut check = |field: &str, expected: &Option<String>, got: &Option<String>| {
         if let Some(expected) = expected
             && got.as_deref() != Some(expected.as_str())
@@ -54,10 +112,11 @@ pub fn compare(desired: &DesiredUser, actual: &User) -> Vec<Mismatch> {
         check("middleName", &desired.middle_name, &actual.middle_name);
         check("familyName", &desired.family_name, &actual.family_name);
         check("picture", &desired.picture, &actual.picture);
-        for (field, expected, got) in [
+        let flags = [
             ("verifiedEmail", desired.verified_email, actual.verified_email),
             ("verifiedPhone", desired.verified_phone, actual.verified_phone),
-        ] {
+        ];
+        for (field, expected, got) in flags.into_iter().filter(|_| limits.raise_verified) {
             if let Some(expected) = expected
                 && got.unwrap_or(false) != expected
             {
@@ -76,7 +135,7 @@ pub fn compare(desired: &DesiredUser, actual: &User) -> Vec<Mismatch> {
             });
         }
         for id in &desired.additional_login_ids {
-            if !actual.login_ids.contains(id) {
+            if !actual.holds(id) {
                 out.push(Mismatch {
                     field: "loginIds".to_owned(),
                     expected: show(id),
@@ -99,6 +158,9 @@ pub fn compare(desired: &DesiredUser, actual: &User) -> Vec<Mismatch> {
                 });
             }
         }
+    }
+    if !limits.copy_roles {
+        return out;
     }
     let missing_roles: Vec<&String> = desired
         .roles
@@ -167,7 +229,7 @@ pub fn patch(desired: &DesiredUser, actual: &User, mismatches: &[Mismatch]) -> O
             desired
                 .additional_login_ids
                 .iter()
-                .filter(|id| !actual.login_ids.contains(id))
+                .filter(|id| !actual.holds(id))
                 .cloned(),
         );
         body.additional_login_ids = ids;
@@ -225,6 +287,12 @@ mod tests {
         DesiredUser {
             pool: 0,
             cognito_username: "u1".into(),
+            identity: crate::model::Identity {
+                pool_id: "p".into(),
+                sub: "s1".into(),
+            },
+            owner: None,
+            warnings: vec![],
             login_id: "a@x.io".into(),
             additional_login_ids: vec![],
             email: Some("a@x.io".into()),
@@ -324,5 +392,32 @@ mod tests {
             ]
         );
         assert!(p.display_name.is_none());
+    }
+
+    #[test]
+    fn a_changed_login_id_and_case_variants() {
+        let mut a = actual();
+        a.login_ids = vec!["A@X.io".into()];
+        assert_eq!(compare(&desired(), &a), vec![], "case does not make another login ID");
+        a.login_ids = vec!["u1".into()];
+        let m = compare(&desired(), &a);
+        assert_eq!(m[0].field, "loginId");
+    }
+
+    #[test]
+    fn merged_accounts_never_get_verified_flags_and_roles_only_when_verified_on_both_sides() {
+        let d = desired();
+        let mut a = actual();
+        a.verified_email = Some(false);
+        a.role_names.clear();
+        a.custom_attributes
+            .insert(COGNITO_MERGED_AT.to_owned(), json!("2026-11-29T00:00:00Z"));
+        let fields: Vec<String> = compare(&d, &a).into_iter().map(|m| m.field).collect();
+        assert!(!fields.contains(&"verifiedEmail".to_owned()), "{fields:?}");
+        assert!(!fields.contains(&"roles".to_owned()), "unverified in Descope: no roles");
+        a.verified_email = Some(true);
+        let fields: Vec<String> = compare(&d, &a).into_iter().map(|m| m.field).collect();
+        assert!(fields.contains(&"roles".to_owned()), "verified on both sides: roles");
+        assert_eq!(limits(&d, &actual()), Limits::FULL, "the tool's own users");
     }
 }

@@ -1,19 +1,16 @@
 //! `migrate`: plan (attribute definitions, tenants, roles), then users in batches.
 //!
-//! Convergence without local state: users are created optimistically with `create/batch` (one call
-//! per batch, memberships and attributes included). Any user the batch did not report as created,
-//! for whatever reason (already exists, a fault after the write, a dropped answer), is looked up by
-//! login ID and compared with what Cognito says; it is then left alone, patched, skipped or failed
-//! according to the conflict policy. Descope refuses a second user with the same login ID, so a
-//! re-run, a retry or a run after SIGKILL can never create anyone twice.
+//! Who is who: a Cognito user is its `sub` within its pool, recorded on the Descope user as
+//! `cognitoSub` + `cognitoPoolId`. Each batch is first looked up by that identity (one search per
+//! batch); users found are this tool's own and are brought to match Cognito, including a login ID
+//! the rules now give them differently. The others are created in one `create/batch` call. Descope
+//! refuses a second user with a login ID, so anyone the call does not confirm is looked up again,
+//! by identity (a fault after the write, a lost answer) and then by login ID: an account that holds
+//! the login ID but is not this identity is a **conflict**: nothing is written to it unless the
+//! operator chose `--on-conflict merge`. No local state: a re-run, a retry or a run after SIGKILL
+//! converges and never creates anyone twice.
 
-use std::{
-    collections::HashSet,
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
-};
+use std::{collections::HashSet, sync::Arc};
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
@@ -21,24 +18,24 @@ use serde::Serialize;
 use crate::{
     cognito::Cognito,
     descope::{Descope, DescopeError, wire::Role, wire::User, wire::UserBody},
-    diff,
-    mapping::{MappingRules, required_definitions},
-    model::{AttrType, AttributeDef, DesiredUser, Status},
+    diff::{self, Limits},
+    mapping::{COGNITO_MERGED_AT, MappingRules, required_definitions},
+    model::{AttrType, AttributeDef, DesiredUser, Identity, Status},
     pipeline::{self, Pools, Shared, StreamSettings, lock},
     report::{Outcome, Reporter, UserOutcome},
 };
 
-/// What to do with a user that already exists in Descope and differs from Cognito.
+/// What to do when a Descope account that is not this Cognito identity holds the login ID.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConflictPolicy {
-    /// Patch it to match Cognito, keeping what Descope holds beyond Cognito (the default: a re-run
-    /// converges).
-    Update,
-    /// Leave it as it is and report it.
-    Skip,
-    /// Report it as failed.
-    Fail,
+    /// Write nothing to it, report the user as a conflict (exit 1). The default.
+    Report,
+    /// Merge the Cognito user into that account (it may have been registered by someone else
+    /// before the import): its profile and identity are written, its verified flags are never
+    /// raised, and roles are copied only when the login ID is verified on both sides. Every merge
+    /// is reported by name.
+    Merge,
 }
 
 /// Settings of one run.
@@ -48,7 +45,7 @@ pub struct RunSettings {
     pub rules: MappingRules,
     /// Batching and parallelism.
     pub stream: StreamSettings,
-    /// Existing users that differ.
+    /// Accounts that hold a login ID but are not the Cognito identity.
     pub conflict: ConflictPolicy,
     /// Read everything, write nothing.
     pub dry_run: bool,
@@ -185,7 +182,6 @@ pub async fn users(
     let pool_ids: Arc<Vec<String>> = Arc::new(pools.targets.iter().map(|t| t.pool_id.clone()).collect());
     let on_unmappable = pipeline::record_unmappable(&reporter, &pool_ids);
     let context = Arc::new(BatchContext {
-        lookup_first: AtomicBool::new(false),
         descope,
         reporter,
         pool_ids,
@@ -194,24 +190,86 @@ pub async fn users(
     });
     let handle = move |batch: Vec<DesiredUser>| {
         let context = Arc::clone(&context);
-        async move {
-            if context.dry_run {
-                context.preview(batch).await;
-            } else if context.lookup_first.load(Ordering::Relaxed) {
-                context.look_up_then_write(batch).await;
-            } else {
-                context.write(batch).await;
-            }
-        }
+        async move { context.handle(batch).await }
     };
     pipeline::run(cognito, pools, &settings.rules, settings.stream, on_unmappable, handle).await
 }
 
+/// A batch split by whether Descope already has each user's identity.
+pub struct Lookup {
+    /// Users whose Descope user was found, with it.
+    pub found: Vec<(DesiredUser, User)>,
+    /// Users no Descope user carries the identity of.
+    pub missing: Vec<DesiredUser>,
+}
+
+/// Looks a batch up by Cognito identity (one search).
+pub async fn by_identity(
+    descope: &Descope,
+    batch: Vec<DesiredUser>,
+) -> Result<Lookup, (Vec<DesiredUser>, DescopeError)> {
+    let subs: Vec<String> = batch
+        .iter()
+        .map(|u| u.descope_identity().sub.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let users = match descope.users_by_subs(&subs).await {
+        Ok(users) => users,
+        Err(e) => return Err((batch, e)),
+    };
+    let mut lookup = Lookup {
+        found: Vec::new(),
+        missing: Vec::new(),
+    };
+    for user in batch {
+        match find_identity(&users, user.descope_identity()) {
+            Some(actual) => {
+                let actual = actual.clone();
+                lookup.found.push((user, actual));
+            }
+            None => lookup.missing.push(user),
+        }
+    }
+    Ok(lookup)
+}
+
+/// The Descope user carrying `identity`: the one with the pool recorded, else one the first version
+/// imported (sub only).
+fn find_identity<'a>(users: &'a [User], identity: &Identity) -> Option<&'a User> {
+    let mut matching = users.iter().filter(|u| u.is(identity));
+    let first = matching.next()?;
+    Some(if first.cognito_identity().1.is_some() {
+        first
+    } else {
+        matching.find(|u| u.cognito_identity().1.is_some()).unwrap_or(first)
+    })
+}
+
+/// The Descope user holding `login_id`, in any letter case.
+pub fn holder<'a>(users: &'a [User], login_id: &str) -> Option<&'a User> {
+    users.iter().find(|u| u.holds(login_id))
+}
+
+/// Why an account that holds the login ID is not this Cognito user, for the report.
+pub fn conflict_reason(holder: &User, login_id: &str) -> String {
+    match holder.cognito_identity() {
+        (Some(sub), Some(pool)) => format!(
+            "login ID {login_id:?} is held by Descope user {} of another Cognito user (sub {sub} in {pool}); nothing was written to it",
+            holder.user_id
+        ),
+        (Some(sub), None) => format!(
+            "login ID {login_id:?} is held by Descope user {} of another Cognito user (sub {sub}); nothing was written to it",
+            holder.user_id
+        ),
+        _ => format!(
+            "login ID {login_id:?} is held by Descope user {}, which existed before the import and is not this Cognito user; nothing was written to it (see --on-conflict merge)",
+            holder.user_id
+        ),
+    }
+}
+
 struct BatchContext {
-    /// Set while most users turn out to exist already (a re-run, a run after a kill): batches are
-    /// then looked up first and only the missing users are created, instead of spending Descope's
-    /// create budget on calls that would fail as "already exists".
-    lookup_first: AtomicBool,
     descope: Arc<Descope>,
     reporter: Shared<Reporter>,
     pool_ids: Arc<Vec<String>>,
@@ -221,56 +279,110 @@ struct BatchContext {
 
 impl BatchContext {
     fn record(&self, user: &DesiredUser, outcome: Outcome, reason: Option<String>, mismatches: Vec<diff::Mismatch>) {
+        let outcome = match outcome {
+            Outcome::Created if !user.warnings.is_empty() => Outcome::CreatedWithWarnings,
+            other => other,
+        };
         lock(&self.reporter).record(UserOutcome {
-            pool: self.pool_ids[user.pool].clone(),
-            username: user.cognito_username.clone(),
-            login_id: Some(user.login_id.clone()),
-            outcome,
+            sub: Some(user.identity.sub.clone()),
             reason,
-            problems: Vec::new(),
+            warnings: user.warnings.clone(),
             mismatches,
+            ..UserOutcome::new(
+                &self.pool_ids[user.pool],
+                user.cognito_username.clone(),
+                Some(user.login_id.clone()),
+                outcome,
+            )
         });
     }
 
-    /// Dry run: classify each user by what Descope holds now.
-    async fn preview(&self, batch: Vec<DesiredUser>) {
-        let ids: Vec<String> = batch.iter().map(|u| u.login_id.clone()).collect();
-        let found = match self.descope.users_by_login_ids(&ids).await {
-            Ok(found) => found,
-            Err(e) => {
-                for user in &batch {
-                    self.record(
-                        user,
-                        Outcome::Failed,
-                        Some(format!("looking the user up failed: {e}")),
-                        vec![],
-                    );
-                }
-                return;
-            }
+    fn fail_all(&self, users: &[DesiredUser], reason: &str) {
+        for user in users {
+            self.record(user, Outcome::Failed, Some(reason.to_owned()), vec![]);
+        }
+    }
+
+    async fn handle(&self, batch: Vec<DesiredUser>) {
+        let lookup = match by_identity(&self.descope, batch).await {
+            Ok(lookup) => lookup,
+            Err((batch, e)) => return self.fail_all(&batch, &format!("looking the users up failed: {e}")),
         };
-        for user in &batch {
-            match find(&found, &user.login_id) {
-                None if user.owns_profile => self.record(user, Outcome::WouldCreate, None, vec![]),
-                // Created by an earlier pool of this run: this pool adds its tenant.
-                None => self.record(
-                    user,
-                    Outcome::WouldUpdate,
-                    Some("adds this pool's tenant to the user of an earlier pool".into()),
-                    vec![],
-                ),
-                Some(actual) => {
-                    let mismatches = diff::compare(user, actual);
-                    let outcome = match (mismatches.is_empty(), self.conflict) {
-                        (true, _) => Outcome::Unchanged,
-                        (false, ConflictPolicy::Update) => Outcome::WouldUpdate,
-                        (false, ConflictPolicy::Skip) => Outcome::WouldSkip,
-                        (false, ConflictPolicy::Fail) => Outcome::WouldFail,
-                    };
-                    self.record(user, outcome, None, mismatches);
-                }
+        if self.dry_run {
+            return self.preview(lookup).await;
+        }
+        self.settle(lookup.found).await;
+        let (owners, joiners): (Vec<_>, Vec<_>) = lookup.missing.into_iter().partition(|u| u.owns_profile);
+        for user in joiners {
+            // The user of the earlier pool this person joins was not migrated (it is reported).
+            let reason = format!(
+                "the Descope user of the same person in pool {} does not exist; see that user in the report",
+                user.descope_identity().pool_id
+            );
+            self.record(&user, Outcome::Failed, Some(reason), vec![]);
+        }
+        if !owners.is_empty() {
+            self.write(owners).await;
+        }
+    }
+
+    /// Dry run: classify each user by what Descope holds now.
+    async fn preview(&self, lookup: Lookup) {
+        for (user, actual) in &lookup.found {
+            let mismatches = diff::compare(user, actual);
+            let outcome = if mismatches.is_empty() {
+                Outcome::Unchanged
+            } else {
+                Outcome::WouldUpdate
+            };
+            self.record(user, outcome, None, mismatches);
+        }
+        let (owners, joiners): (Vec<_>, Vec<_>) = lookup.missing.into_iter().partition(|u| u.owns_profile);
+        for user in &joiners {
+            // Created by an earlier pool of this run.
+            let reason = "adds this pool's tenant to the user of an earlier pool".to_owned();
+            self.record(user, Outcome::WouldUpdate, Some(reason), vec![]);
+        }
+        if owners.is_empty() {
+            return;
+        }
+        let ids: Vec<String> = owners.iter().map(|u| u.login_id.clone()).collect();
+        let holders = match self.descope.users_by_login_ids(&ids).await {
+            Ok(found) => found,
+            Err(e) => return self.fail_all(&owners, &format!("looking the login IDs up failed: {e}")),
+        };
+        for user in &owners {
+            match holder(&holders, &user.login_id) {
+                None => self.record(user, Outcome::WouldCreate, None, vec![]),
+                Some(h) => match self.merge_plan(user, h) {
+                    Err(reason) => self.record(user, Outcome::Conflict, Some(reason), vec![]),
+                    Ok((limits, note)) => {
+                        let mismatches = diff::compare_with(user, h, limits);
+                        self.record(user, Outcome::WouldMerge, Some(note), mismatches);
+                    }
+                },
             }
         }
+    }
+
+    /// Whether `user` may be merged into the account `holder` that holds its login ID, and how.
+    fn merge_plan(&self, user: &DesiredUser, holder: &User) -> Result<(Limits, String), String> {
+        if holder.cognito_identity().0.is_some() || self.conflict != ConflictPolicy::Merge {
+            return Err(conflict_reason(holder, &user.login_id));
+        }
+        let limits = diff::merge_limits(user, holder);
+        let roles = if limits.copy_roles {
+            "roles copied"
+        } else {
+            "roles NOT copied (the login ID is not verified on both sides)"
+        };
+        Ok((
+            limits,
+            format!(
+                "merged into Descope user {} that existed before the import; verified flags kept as they were; {roles}",
+                holder.user_id
+            ),
+        ))
     }
 
     /// Live run: create the batch, then reconcile whoever was not reported created.
@@ -291,7 +403,7 @@ impl BatchContext {
         };
         let mut pending = Vec::new();
         for user in batch {
-            match find(&created, &user.login_id) {
+            match created.iter().find(|c| c.is(&user.identity) && c.holds(&user.login_id)) {
                 Some(actual) => {
                     // If Descope ignored the batch item's status, set it explicitly.
                     if user.status == Status::Disabled
@@ -307,137 +419,166 @@ impl BatchContext {
                 None => {
                     let reason = failed
                         .iter()
-                        .find(|f| f.login_id() == Some(user.login_id.as_str()))
+                        .find(|f| {
+                            f.login_id().is_some_and(|l| {
+                                crate::mapping::fold_login_id(l) == crate::mapping::fold_login_id(&user.login_id)
+                            })
+                        })
                         .map(|f| f.failure.clone())
                         .or_else(|| batch_error.clone());
                     pending.push((user, reason));
                 }
             }
         }
-        if pending.len() * 2 > pending.len() + created.len() {
-            self.lookup_first.store(true, Ordering::Relaxed);
-        }
         if !pending.is_empty() {
             self.reconcile(pending).await;
         }
     }
 
-    /// Live run while most users already exist: look the batch up, settle the existing users and
-    /// create only the missing ones.
-    async fn look_up_then_write(&self, batch: Vec<DesiredUser>) {
-        let ids: Vec<String> = batch.iter().map(|u| u.login_id.clone()).collect();
-        let Ok(found) = self.descope.users_by_login_ids(&ids).await else {
-            // The lookup failed after retries; the create path reconciles on its own.
-            return self.write(batch).await;
-        };
-        let (existing, missing): (Vec<_>, Vec<_>) =
-            batch.into_iter().partition(|u| find(&found, &u.login_id).is_some());
-        if missing.len() > existing.len() {
-            self.lookup_first.store(false, Ordering::Relaxed);
-        }
-        self.settle(existing.into_iter().map(|u| (u, None)).collect(), &found)
-            .await;
-        if !missing.is_empty() {
-            self.write(missing).await;
-        }
-    }
-
-    /// Looks up users the create call did not confirm (with the reason it gave, if any) and makes
-    /// them match.
+    /// Users the create call did not confirm (with the reason it gave, if any): created after all
+    /// (found by identity), held by another account (a conflict, or a merge), or failed.
     async fn reconcile(&self, pending: Vec<(DesiredUser, Option<String>)>) {
-        let ids: Vec<String> = pending.iter().map(|(u, _)| u.login_id.clone()).collect();
-        let found = match self.descope.users_by_login_ids(&ids).await {
-            Ok(found) => found,
-            Err(e) => {
-                for (user, reason) in &pending {
+        let (users, reasons): (Vec<DesiredUser>, Vec<Option<String>>) = pending.into_iter().unzip();
+        let reasons: std::collections::HashMap<String, Option<String>> =
+            users.iter().map(|u| u.identity.sub.clone()).zip(reasons).collect();
+        let reason_of = |u: &DesiredUser| reasons.get(&u.identity.sub).cloned().flatten();
+        let lookup = match by_identity(&self.descope, users).await {
+            Ok(lookup) => lookup,
+            Err((users, e)) => {
+                for user in &users {
                     let reason = format!(
                         "create not confirmed ({}); lookup failed: {e}",
-                        reason.as_deref().unwrap_or("no answer")
+                        reason_of(user).as_deref().unwrap_or("no answer")
                     );
                     self.record(user, Outcome::Failed, Some(reason), vec![]);
                 }
                 return;
             }
         };
-        self.settle(pending, &found).await;
+        self.settle(lookup.found).await;
+        if lookup.missing.is_empty() {
+            return;
+        }
+        let ids: Vec<String> = lookup.missing.iter().map(|u| u.login_id.clone()).collect();
+        let holders = match self.descope.users_by_login_ids(&ids).await {
+            Ok(found) => found,
+            Err(e) => {
+                for user in &lookup.missing {
+                    let reason = format!(
+                        "create not confirmed ({}); login ID lookup failed: {e}",
+                        reason_of(user).as_deref().unwrap_or("no answer")
+                    );
+                    self.record(user, Outcome::Failed, Some(reason), vec![]);
+                }
+                return;
+            }
+        };
+        let mut merges = Vec::new();
+        for user in lookup.missing {
+            match holder(&holders, &user.login_id) {
+                None => {
+                    let reason = reason_of(&user).unwrap_or_else(|| "Descope did not create the user".to_owned());
+                    self.record(&user, Outcome::Failed, Some(reason), vec![]);
+                }
+                Some(h) => match self.merge_plan(&user, h) {
+                    Err(reason) => self.record(&user, Outcome::Conflict, Some(reason), vec![]),
+                    Ok((limits, note)) => merges.push((user, h.clone(), limits, note)),
+                },
+            }
+        }
+        for (user, holder, limits, note) in merges {
+            self.merge(user, holder, limits, note).await;
+        }
     }
 
-    /// Compares users with what Descope holds (`found`) and leaves, patches, skips or fails each.
-    async fn settle(&self, pending: Vec<(DesiredUser, Option<String>)>, found: &[User]) {
-        let mut patches = Vec::new();
-        let mut to_patch = Vec::new();
-        for (user, create_failure) in pending {
-            let Some(actual) = find(found, &user.login_id) else {
-                let reason = create_failure.unwrap_or_else(|| "Descope did not create the user".to_owned());
-                self.record(&user, Outcome::Failed, Some(reason), vec![]);
-                continue;
-            };
-            let mismatches = diff::compare(&user, actual);
+    /// `--on-conflict merge`: writes the identity, profile and (when allowed) roles onto an account
+    /// that existed before the import.
+    async fn merge(&self, user: DesiredUser, holder: User, limits: Limits, note: String) {
+        let mut desired = user.clone();
+        desired.custom_attributes.insert(
+            COGNITO_MERGED_AT.to_owned(),
+            serde_json::Value::String(chrono::Utc::now().to_rfc3339()),
+        );
+        let mismatches = diff::compare_with(&desired, &holder, limits);
+        match self.apply(&desired, &holder, &mismatches).await {
+            Ok(()) => {
+                tracing::warn!(
+                    username = %user.cognito_username,
+                    sub = %user.identity.sub,
+                    descope_user = %holder.user_id,
+                    "merged into an account that existed before the import"
+                );
+                self.record(&user, Outcome::Merged, Some(note), mismatches);
+            }
+            Err(Applied::Conflict(reason) | Applied::Failed(reason)) => {
+                self.record(
+                    &user,
+                    Outcome::Failed,
+                    Some(format!("merge failed: {reason}")),
+                    mismatches,
+                );
+            }
+        }
+    }
+
+    /// Brings this tool's own users (found by identity) to match Cognito.
+    async fn settle(&self, found: Vec<(DesiredUser, User)>) {
+        for (user, actual) in found {
+            let mismatches = diff::compare(&user, &actual);
             if mismatches.is_empty() {
                 self.record(&user, Outcome::Unchanged, None, vec![]);
                 continue;
             }
-            match self.conflict {
-                ConflictPolicy::Skip => self.record(&user, Outcome::Skipped, None, mismatches),
-                ConflictPolicy::Fail => self.record(
-                    &user,
-                    Outcome::Failed,
-                    Some("exists in Descope and differs".into()),
-                    mismatches,
-                ),
-                ConflictPolicy::Update => {
-                    if let Some(body) = diff::patch(&user, actual, &mismatches) {
-                        patches.push(body);
-                    }
-                    to_patch.push((user, mismatches));
+            match self.apply(&user, &actual, &mismatches).await {
+                Ok(()) => self.record(&user, Outcome::Updated, None, mismatches),
+                Err(Applied::Conflict(reason)) => self.record(&user, Outcome::Conflict, Some(reason), mismatches),
+                Err(Applied::Failed(reason)) => self.record(&user, Outcome::Failed, Some(reason), mismatches),
+            }
+        }
+    }
+
+    /// Writes what `mismatches` name: the login ID first (the patch names the user by it), then one
+    /// patch, then the status.
+    async fn apply(&self, desired: &DesiredUser, actual: &User, mismatches: &[diff::Mismatch]) -> Result<(), Applied> {
+        let mut login_id = actual
+            .login_ids
+            .first()
+            .cloned()
+            .unwrap_or_else(|| desired.login_id.clone());
+        if mismatches.iter().any(|m| m.field == "loginId") {
+            match self.descope.update_login_id(&login_id, &desired.login_id).await {
+                Ok(()) => login_id = desired.login_id.clone(),
+                Err(DescopeError::Api { ref code, .. }) if code == crate::descope::USER_EXISTS => {
+                    return Err(Applied::Conflict(format!(
+                        "the login ID is now {:?}, which another Descope account holds; the user keeps {login_id:?}",
+                        desired.login_id
+                    )));
                 }
+                Err(e) => return Err(Applied::Failed(format!("changing the login ID failed: {e}"))),
             }
         }
-        if to_patch.is_empty() {
-            return;
-        }
-        let patched = if patches.is_empty() {
-            Ok(Default::default())
-        } else {
-            self.descope.patch_users(&patches).await
-        };
-        let (failed, patch_error) = match patched {
-            Ok(result) => (result.failed_users, None),
-            Err(e) => (Vec::new(), Some(e.to_string())),
-        };
-        for (user, mismatches) in to_patch {
-            let failure = patch_error.clone().or_else(|| {
-                failed
-                    .iter()
-                    .find(|f| f.login_id() == Some(user.login_id.as_str()))
-                    .map(|f| f.failure.clone())
-            });
+        if let Some(mut body) = diff::patch(desired, actual, mismatches) {
+            body.login_id = login_id.clone();
+            let patched = self.descope.patch_users(std::slice::from_ref(&body)).await;
+            let failure = match patched {
+                Ok(result) => result.failed_users.first().map(|f| f.failure.clone()),
+                Err(e) => Some(e.to_string()),
+            };
             if let Some(failure) = failure {
-                self.record(
-                    &user,
-                    Outcome::Failed,
-                    Some(format!("patch failed: {failure}")),
-                    mismatches,
-                );
-                continue;
+                return Err(Applied::Failed(format!("patch failed: {failure}")));
             }
-            if let Some(status) = diff::status_change(&user, &mismatches)
-                && let Err(e) = self.descope.set_status(&user.login_id, status.as_str()).await
-            {
-                self.record(
-                    &user,
-                    Outcome::Failed,
-                    Some(format!("setting status failed: {e}")),
-                    mismatches,
-                );
-                continue;
-            }
-            self.record(&user, Outcome::Updated, None, mismatches);
         }
+        if let Some(status) = diff::status_change(desired, mismatches)
+            && let Err(e) = self.descope.set_status(&login_id, status.as_str()).await
+        {
+            return Err(Applied::Failed(format!("setting status failed: {e}")));
+        }
+        Ok(())
     }
 }
 
-/// The Descope user holding `login_id`.
-fn find<'a>(users: &'a [User], login_id: &str) -> Option<&'a User> {
-    users.iter().find(|u| u.login_ids.iter().any(|id| id == login_id))
+/// Why writing to an existing user stopped.
+enum Applied {
+    Conflict(String),
+    Failed(String),
 }

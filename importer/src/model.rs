@@ -108,6 +108,18 @@ impl Status {
     }
 }
 
+/// Who a Cognito user is: the `sub` within its pool. Login IDs, emails and usernames are only
+/// attributes of this identity; a Descope user is this person only when it carries both values
+/// (`cognitoSub` and `cognitoPoolId`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Identity {
+    /// The Cognito user pool ID.
+    pub pool_id: String,
+    /// The user's `sub` in that pool.
+    pub sub: String,
+}
+
 /// What a Descope user must look like after the migration of one Cognito user.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DesiredUser {
@@ -115,6 +127,11 @@ pub struct DesiredUser {
     pub pool: usize,
     /// The Cognito username, for reports.
     pub cognito_username: String,
+    /// This Cognito user's identity.
+    pub identity: Identity,
+    /// When an earlier pool of the run owns this person's profile (`owns_profile` false): that
+    /// pool's identity, which the Descope user carries.
+    pub owner: Option<Identity>,
     /// The primary login ID.
     pub login_id: String,
     /// Other login IDs, when the strategy keeps them.
@@ -148,15 +165,112 @@ pub struct DesiredUser {
     /// False when an earlier pool of the run already owns this person's profile: then only this
     /// pool's tenant membership is written.
     pub owns_profile: bool,
+    /// What was migrated differently from Cognito (a value left out, an unverified email that is
+    /// not a login ID...). The user is still migrated; the report lists these.
+    pub warnings: Vec<Warning>,
+}
+
+impl DesiredUser {
+    /// The identity the Descope user of this person carries: the profile owner's.
+    pub fn descope_identity(&self) -> &Identity {
+        self.owner.as_ref().unwrap_or(&self.identity)
+    }
+
+    /// Whether the login ID is an email or phone number Cognito verified for this user (rather
+    /// than the username, or an unverified contact the rules were told to accept).
+    pub fn login_id_is_verified_contact(&self) -> bool {
+        let same = |value: &Option<String>| {
+            value
+                .as_deref()
+                .is_some_and(|v| crate::mapping::fold_login_id(v) == crate::mapping::fold_login_id(&self.login_id))
+        };
+        (same(&self.email) && self.verified_email == Some(true))
+            || (same(&self.phone) && self.verified_phone == Some(true))
+    }
+}
+
+/// Something migrated differently from Cognito, without refusing the user. Reported per user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "warning", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Warning {
+    /// Cognito never verified this contact, so it is migrated as a field but not as a login ID
+    /// (whoever controls that mailbox or number must not gain a way to sign in).
+    #[error("unverified {kind}: migrated as the {kind} field, not as a login ID (login ID {login_id:?})")]
+    UnverifiedContact {
+        /// `email` or `phone`.
+        kind: &'static str,
+        /// The login ID the user got instead.
+        login_id: String,
+    },
+    /// Another Cognito user of the pool holds the same email or phone (in any letter case), so
+    /// this user does not get it as a login ID.
+    #[error(
+        "{kind} is also held by another Cognito user of the pool: not a login ID for this one (login ID {login_id:?})"
+    )]
+    SharedContact {
+        /// `email` or `phone`.
+        kind: &'static str,
+        /// The login ID the user got instead.
+        login_id: String,
+    },
+    /// A value that cannot be stored as its declared type was left out; the rest of the user is
+    /// migrated.
+    #[error("attribute {attribute} = {value:?} is not a valid {expected}: left out")]
+    ValueLeftOut {
+        /// The Cognito attribute name.
+        attribute: String,
+        /// The value (profile data, not a secret).
+        value: String,
+        /// The type it should have.
+        expected: &'static str,
+    },
+    /// A DateTime value that is neither epoch seconds, RFC 3339 nor a plain date, kept verbatim.
+    #[error("attribute {attribute} = {value:?} is not a date or time: kept as text")]
+    KeptAsText {
+        /// The Cognito attribute name.
+        attribute: String,
+        /// The value, as migrated.
+        value: String,
+    },
+}
+
+impl Warning {
+    /// A short kind, for grouping in summaries.
+    pub fn kind(&self) -> String {
+        match self {
+            Self::UnverifiedContact { kind, .. } => format!("unverified {kind}: migrated under another login ID"),
+            Self::SharedContact { kind, .. } => format!("{kind} shared with another Cognito user: not a login ID"),
+            Self::ValueLeftOut {
+                attribute, expected, ..
+            } => format!("{attribute} is not a valid {expected}: left out"),
+            Self::KeptAsText { attribute, .. } => format!("{attribute} is not a date: kept as text"),
+        }
+    }
 }
 
 /// Why a Cognito user cannot be migrated as it is. Reported per user; never a crash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(tag = "problem", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Problem {
-    /// No email, no phone, and the strategy does not fall back to the username.
-    #[error("no usable login ID (no email, phone number or username for the chosen strategy)")]
+    /// No verified email or phone, and the strategy does not fall back to the username.
+    #[error(
+        "no usable login ID (no verified email or phone number, and the strategy does not fall back to the username)"
+    )]
     NoLoginId,
+    /// Cognito listed the user without a `sub`, its identity.
+    #[error("Cognito returned the user without a sub")]
+    NoSub,
+    /// Several Cognito users of the pool verified the same email or phone (in any letter case):
+    /// nobody can tell which of them owns it, so none of them is migrated under it.
+    #[error("{kind} {identifier:?} is verified on {owners} Cognito users of the pool; resolve it in Cognito")]
+    SharedVerifiedContact {
+        /// `email` or `phone`.
+        kind: &'static str,
+        /// The contact.
+        identifier: String,
+        /// How many users verified it.
+        owners: u32,
+    },
     /// Another Cognito user of the same pool already resolved to this login ID.
     #[error("login ID {login_id:?} is also the login ID of Cognito user {other_username:?} (migrated instead)")]
     DuplicateLoginId {

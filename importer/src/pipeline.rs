@@ -16,8 +16,8 @@ use tokio::sync::mpsc;
 
 use crate::{
     cognito::{Cognito, PoolInfo},
-    mapping::{MappingRules, map_user},
-    model::{DesiredUser, Group, PoolTarget, Problem},
+    mapping::{ContactIndex, MappingRules, fold_login_id, map_user},
+    model::{DesiredUser, Group, Identity, PoolTarget, Problem},
 };
 
 /// What is known about the pools before any user is read.
@@ -79,6 +79,8 @@ pub struct Unmappable {
     pub pool: usize,
     /// The Cognito username.
     pub username: String,
+    /// The Cognito `sub`, when the user has one.
+    pub sub: Option<String>,
     /// The login ID it would have had, when known.
     pub login_id: Option<String>,
     /// Why.
@@ -108,8 +110,9 @@ where
     H: Fn(Vec<DesiredUser>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    // login ID → (pool, username) of the first Cognito user that claimed it.
-    let mut seen: HashMap<String, (usize, String)> = HashMap::new();
+    // Folded login ID → the first Cognito user that claimed it (across pools: one person in
+    // several pools is one Descope user, but only when the login ID is a contact both verified).
+    let mut seen: HashMap<String, Claim> = HashMap::new();
     for (pool, target) in pools.targets.iter().enumerate() {
         let started = std::time::Instant::now();
         let members = cognito.memberships(&target.pool_id, &pools.groups[pool]).await?;
@@ -118,6 +121,13 @@ where
             users_in_groups = members.len(),
             seconds = started.elapsed().as_secs_f64(),
             "memberships gathered"
+        );
+        let contacts = index_contacts(cognito, &target.pool_id).await?;
+        tracing::info!(
+            pool = %target.pool_id,
+            contacts = contacts.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "emails and phones indexed"
         );
         let (sender, receiver) = mpsc::channel::<Vec<DesiredUser>>(settings.concurrency.max(1));
         let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
@@ -142,31 +152,55 @@ where
                 let page = cognito.users_page(&target.pool_id, token.take()).await?;
                 for user in &page.users {
                     let groups = members.get(&user.username).map(Vec::as_slice).unwrap_or_default();
-                    match map_user(user, groups, pool, target.tenant.as_deref(), rules) {
+                    match map_user(
+                        user,
+                        groups,
+                        pool,
+                        &target.pool_id,
+                        target.tenant.as_deref(),
+                        rules,
+                        &contacts,
+                    ) {
                         Err(problems) => unmappable(Unmappable {
                             pool,
                             username: user.username.clone(),
+                            sub: user.attributes.get("sub").cloned(),
                             login_id: None,
                             problems,
                         }),
                         Ok(mut desired) => {
-                            match seen.get(&desired.login_id) {
-                                Some((first_pool, other)) if *first_pool == pool => {
+                            let key = fold_login_id(&desired.login_id);
+                            let verified = desired.login_id_is_verified_contact();
+                            match seen.get(&key) {
+                                // The same person in an earlier pool, by a contact both verified:
+                                // this pool adds its tenant to that user.
+                                Some(first) if first.pool != pool && first.verified && verified => {
+                                    desired.owns_profile = false;
+                                    desired.owner = Some(first.identity.clone());
+                                }
+                                Some(first) => {
                                     unmappable(Unmappable {
                                         pool,
                                         username: user.username.clone(),
+                                        sub: Some(desired.identity.sub.clone()),
                                         login_id: Some(desired.login_id.clone()),
                                         problems: vec![Problem::DuplicateLoginId {
                                             login_id: desired.login_id.clone(),
-                                            other_username: other.clone(),
+                                            other_username: first.describe(&pools.targets, pool),
                                         }],
                                     });
                                     continue;
                                 }
-                                // The same person in an earlier pool: this pool adds its tenant.
-                                Some(_) => desired.owns_profile = false,
                                 None => {
-                                    seen.insert(desired.login_id.clone(), (pool, user.username.clone()));
+                                    seen.insert(
+                                        key,
+                                        Claim {
+                                            pool,
+                                            username: user.username.clone(),
+                                            identity: desired.identity.clone(),
+                                            verified,
+                                        },
+                                    );
                                 }
                             }
                             batch.push(desired);
@@ -204,6 +238,44 @@ where
     Ok(())
 }
 
+/// The first Cognito user that claimed a login ID in this run.
+struct Claim {
+    pool: usize,
+    username: String,
+    identity: Identity,
+    /// The login ID is an email or phone this user verified.
+    verified: bool,
+}
+
+impl Claim {
+    /// The claimant, for a report about a user of `pool`.
+    fn describe(&self, targets: &[PoolTarget], pool: usize) -> String {
+        if self.pool == pool {
+            self.username.clone()
+        } else {
+            format!("{} of pool {}", self.username, targets[self.pool].pool_id)
+        }
+    }
+}
+
+/// The pre-pass: every email and phone of the pool, with who verified them, so that the verified
+/// owner of a shared contact keeps it whatever the listing order (one extra ListUsers call per 60
+/// users).
+async fn index_contacts(cognito: &Cognito, pool_id: &str) -> Result<ContactIndex> {
+    let mut index = ContactIndex::default();
+    let mut token = None;
+    loop {
+        let page = cognito.users_page(pool_id, token.take()).await?;
+        for user in &page.users {
+            index.add(user);
+        }
+        token = page.next;
+        if token.is_none() {
+            return Ok(index);
+        }
+    }
+}
+
 /// A shared, lockable value for handlers (the reporter).
 pub type Shared<T> = Arc<Mutex<T>>;
 
@@ -220,14 +292,20 @@ pub fn record_unmappable(
     let reporter = Arc::clone(reporter);
     let pool_ids = Arc::clone(pool_ids);
     move |u: Unmappable| {
+        // Two users that verified one contact are a conflict between people, not bad data.
+        let outcome = if u
+            .problems
+            .iter()
+            .any(|p| matches!(p, Problem::SharedVerifiedContact { .. }))
+        {
+            crate::report::Outcome::Conflict
+        } else {
+            crate::report::Outcome::Unmigratable
+        };
         lock(&reporter).record(crate::report::UserOutcome {
-            pool: pool_ids[u.pool].clone(),
-            username: u.username,
-            login_id: u.login_id,
-            outcome: crate::report::Outcome::Unmigratable,
-            reason: None,
+            sub: u.sub,
             problems: u.problems,
-            mismatches: Vec::new(),
+            ..crate::report::UserOutcome::new(&pool_ids[u.pool], u.username, u.login_id, outcome)
         });
     }
 }

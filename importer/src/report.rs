@@ -14,7 +14,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::{diff::Mismatch, model::Problem};
+use crate::{
+    diff::Mismatch,
+    model::{Problem, Warning},
+};
 
 /// What happened to one Cognito user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -22,29 +25,33 @@ use crate::{diff::Mismatch, model::Problem};
 pub enum Outcome {
     /// Created in Descope by this run.
     Created,
-    /// Existed and was patched to match Cognito.
+    /// Created, but something was migrated differently from Cognito (see `warnings`).
+    CreatedWithWarnings,
+    /// Existed (this Cognito identity's Descope user) and was patched to match Cognito.
     Updated,
     /// Existed and already matched.
     Unchanged,
-    /// Existed, differs, and the conflict policy is `skip`.
-    Skipped,
-    /// Could not be written (after retries), or the policy is `fail`.
+    /// Another Descope account (not this Cognito identity) holds the login ID, or several Cognito
+    /// users verified the same contact: nothing was written for this user.
+    Conflict,
+    /// `--on-conflict merge`: a Descope account that existed before the import now carries this
+    /// Cognito identity.
+    Merged,
+    /// Could not be written (after retries).
     Failed,
-    /// Cannot be migrated as it is in Cognito (no login ID, duplicate, bad value).
+    /// Cannot be migrated as it is in Cognito (no login ID, duplicate, bad value with --strict).
     Unmigratable,
     /// Dry run: would be created.
     WouldCreate,
     /// Dry run: would be patched.
     WouldUpdate,
-    /// Dry run: would be skipped.
-    WouldSkip,
-    /// Dry run: would fail (policy `fail`).
-    WouldFail,
+    /// Dry run: `--on-conflict merge` would merge it into an existing Descope account.
+    WouldMerge,
     /// `verify`: the Descope user matches Cognito.
     Verified,
     /// `verify`: the Descope user differs from Cognito.
     Mismatch,
-    /// `verify`: no Descope user holds the login ID.
+    /// `verify`: no Descope user carries this identity or holds the login ID.
     Missing,
 }
 
@@ -53,15 +60,16 @@ impl Outcome {
     pub fn label(&self) -> &'static str {
         match self {
             Self::Created => "created",
+            Self::CreatedWithWarnings => "created with warnings",
             Self::Updated => "updated",
             Self::Unchanged => "already up to date",
-            Self::Skipped => "skipped (exists, differs)",
+            Self::Conflict => "conflict (not written)",
+            Self::Merged => "merged into an existing account",
             Self::Failed => "failed",
             Self::Unmigratable => "cannot be migrated",
             Self::WouldCreate => "would create",
             Self::WouldUpdate => "would update",
-            Self::WouldSkip => "would skip (exists, differs)",
-            Self::WouldFail => "would fail (exists, differs)",
+            Self::WouldMerge => "would merge into an existing account",
             Self::Verified => "matches",
             Self::Mismatch => "differs",
             Self::Missing => "missing in Descope",
@@ -72,7 +80,7 @@ impl Outcome {
     pub fn is_failure(&self) -> bool {
         matches!(
             self,
-            Self::Failed | Self::Unmigratable | Self::WouldFail | Self::Mismatch | Self::Missing
+            Self::Failed | Self::Unmigratable | Self::Conflict | Self::Mismatch | Self::Missing
         )
     }
 }
@@ -85,6 +93,9 @@ pub struct UserOutcome {
     pub pool: String,
     /// The Cognito username.
     pub username: String,
+    /// The Cognito `sub` (the user's identity with the pool).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
     /// The Descope login ID.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub login_id: Option<String>,
@@ -96,17 +107,47 @@ pub struct UserOutcome {
     /// Problems that prevent migration.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<Problem>,
+    /// What was migrated differently from Cognito.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
     /// Fields that differed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mismatches: Vec<Mismatch>,
 }
+
+impl UserOutcome {
+    /// An outcome with no reason, problems, warnings or mismatches yet.
+    pub fn new(pool: &str, username: String, login_id: Option<String>, outcome: Outcome) -> Self {
+        Self {
+            pool: pool.to_owned(),
+            username,
+            sub: None,
+            login_id,
+            outcome,
+            reason: None,
+            problems: Vec::new(),
+            warnings: Vec::new(),
+            mismatches: Vec::new(),
+        }
+    }
+}
+
+/// How many merges and users with warnings the summary shows by name.
+const NOTABLE_SHOWN: usize = 20;
 
 /// Where outcomes go. Built once per run; handlers share it behind a mutex.
 pub struct Reporter {
     counts: BTreeMap<&'static str, u64>,
     outcomes: BTreeMap<String, u64>,
     problem_kinds: BTreeMap<String, u64>,
+    /// Warning kind → pool → users.
+    warning_kinds: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Pool → users migrated under another login ID than their email or phone (unverified or
+    /// shared contact).
+    fallbacks: BTreeMap<String, u64>,
     failures: Vec<UserOutcome>,
+    /// Merges and users with warnings, listed after the summary (the first few of each kind).
+    notable: Vec<UserOutcome>,
     listed: Vec<UserOutcome>,
     verbose: u8,
     progress: Option<ProgressBar>,
@@ -133,7 +174,10 @@ impl Reporter {
             counts: BTreeMap::new(),
             outcomes: BTreeMap::new(),
             problem_kinds: BTreeMap::new(),
+            warning_kinds: BTreeMap::new(),
+            fallbacks: BTreeMap::new(),
             failures: Vec::new(),
+            notable: Vec::new(),
             listed: Vec::new(),
             verbose,
             progress,
@@ -151,12 +195,31 @@ impl Reporter {
         for problem in &outcome.problems {
             let kind = match problem {
                 Problem::NoLoginId => "no usable login ID".to_owned(),
+                Problem::NoSub => "no sub".to_owned(),
+                Problem::SharedVerifiedContact { kind, .. } => {
+                    format!("{kind} verified by several Cognito users (conflict)")
+                }
                 Problem::DuplicateLoginId { .. } => "login ID shared with another Cognito user".to_owned(),
                 Problem::InvalidValue {
                     attribute, expected, ..
                 } => format!("{attribute} is not a valid {expected}"),
             };
             *self.problem_kinds.entry(kind).or_default() += 1;
+        }
+        if outcome
+            .warnings
+            .iter()
+            .any(|w| matches!(w, Warning::UnverifiedContact { .. } | Warning::SharedContact { .. }))
+        {
+            *self.fallbacks.entry(outcome.pool.clone()).or_default() += 1;
+        }
+        for warning in &outcome.warnings {
+            *self
+                .warning_kinds
+                .entry(warning.kind())
+                .or_default()
+                .entry(outcome.pool.clone())
+                .or_default() += 1;
         }
         let line = describe(&outcome);
         if outcome.outcome.is_failure() {
@@ -180,8 +243,16 @@ impl Reporter {
         }
         if outcome.outcome.is_failure() {
             self.failures.push(outcome);
-        } else if self.verbose > 0 {
-            self.listed.push(outcome);
+        } else {
+            // Every merge is listed by name; users with warnings only the first few.
+            if matches!(outcome.outcome, Outcome::Merged | Outcome::WouldMerge)
+                || (!outcome.warnings.is_empty() && self.notable.len() < NOTABLE_SHOWN)
+            {
+                self.notable.push(outcome.clone());
+            }
+            if self.verbose > 0 {
+                self.listed.push(outcome);
+            }
         }
     }
 
@@ -192,6 +263,12 @@ impl Reporter {
     /// Users recorded so far.
     pub fn total(&self) -> u64 {
         self.seen
+    }
+
+    /// Users of `pool` migrated under another login ID than their (unverified or shared) email or
+    /// phone.
+    pub fn fallbacks(&self, pool: &str) -> u64 {
+        self.fallbacks.get(pool).copied().unwrap_or(0)
     }
 
     /// Users whose outcome is a failure.
@@ -228,9 +305,50 @@ impl Reporter {
                 out.push_str(&format!("  {kind}: {count}\n"));
             }
         }
-        if !self.failures.is_empty() {
-            out.push_str(&format!("Not migrated ({}):\n", self.failures.len()));
-            for user in &self.failures {
+        if !self.warning_kinds.is_empty() {
+            out.push_str("Warnings (migrated, but not exactly as in Cognito), per pool:\n");
+            for (kind, pools) in &self.warning_kinds {
+                for (pool, count) in pools {
+                    out.push_str(&format!("  {kind}: {count} in {pool}\n"));
+                }
+            }
+        }
+        let merged: Vec<&UserOutcome> = self
+            .notable
+            .iter()
+            .filter(|u| matches!(u.outcome, Outcome::Merged | Outcome::WouldMerge))
+            .collect();
+        if !merged.is_empty() {
+            out.push_str("Merged into Descope accounts that existed before the import (review each):\n");
+            for user in merged {
+                out.push_str(&format!("  {}\n", describe(user)));
+            }
+        }
+        let warned: Vec<&UserOutcome> = self
+            .notable
+            .iter()
+            .filter(|u| !u.warnings.is_empty() && !matches!(u.outcome, Outcome::Merged | Outcome::WouldMerge))
+            .collect();
+        if !warned.is_empty() && self.verbose == 0 {
+            out.push_str("Users with warnings (first few; all in the JSON report, or use -v):\n");
+            for user in warned.iter().take(NOTABLE_SHOWN) {
+                out.push_str(&format!("  {}\n", describe(user)));
+            }
+        }
+        let (conflicts, others): (Vec<&UserOutcome>, Vec<&UserOutcome>) =
+            self.failures.iter().partition(|u| u.outcome == Outcome::Conflict);
+        if !conflicts.is_empty() {
+            out.push_str(&format!(
+                "Conflicts ({}): another Descope account holds the login ID, or several Cognito users verified it; nothing was written for these users or to those accounts:\n",
+                conflicts.len()
+            ));
+            for user in conflicts {
+                out.push_str(&format!("  {}\n", describe(user)));
+            }
+        }
+        if !others.is_empty() {
+            out.push_str(&format!("Not migrated ({}):\n", others.len()));
+            for user in others {
                 out.push_str(&format!("  {}\n", describe(user)));
             }
         }
@@ -239,6 +357,7 @@ impl Reporter {
                 "users": self.seen,
                 "outcomes": self.outcomes,
                 "problems": self.problem_kinds,
+                "warnings": self.warning_kinds,
                 "seconds": elapsed.as_secs_f64(),
                 "extra": extra,
             });
@@ -256,11 +375,19 @@ fn describe(user: &UserOutcome) -> String {
     {
         line.push_str(&format!(" ({login_id})"));
     }
+    if let Some(sub) = &user.sub
+        && user.outcome.is_failure()
+    {
+        line.push_str(&format!(" [sub {sub}]"));
+    }
     if let Some(reason) = &user.reason {
         line.push_str(&format!(": {reason}"));
     }
     for problem in &user.problems {
         line.push_str(&format!(": {problem}"));
+    }
+    for warning in &user.warnings {
+        line.push_str(&format!(": {warning}"));
     }
     if !user.mismatches.is_empty() {
         let fields: Vec<String> = user

@@ -113,6 +113,8 @@ async fn execute(cli: &Cli, v: &Validated, dry_run: bool, report_path: &Path) ->
         login_id: options.login_id,
         additional: options.additional_login_ids,
         custom_types,
+        allow_unverified_login_ids: options.allow_unverified_login_ids,
+        strict: options.strict,
     };
     let stream = StreamSettings {
         batch_size: options.batch_size,
@@ -137,6 +139,8 @@ async fn execute(cli: &Cli, v: &Validated, dry_run: bool, report_path: &Path) ->
         "loginId": options.login_id,
         "additionalLoginIds": options.additional_login_ids,
         "onConflict": options.on_conflict,
+        "allowUnverifiedLoginIds": options.allow_unverified_login_ids,
+        "strict": options.strict,
         "startedAt": chrono::Utc::now().to_rfc3339(),
     });
     let report = JsonReport::create(report_path, &run_info)?;
@@ -206,7 +210,11 @@ async fn execute(cli: &Cli, v: &Validated, dry_run: bool, report_path: &Path) ->
                 && plan.tenants_to_create.is_empty()
                 && plan.roles_to_create.is_empty();
             let r = reporter.lock().unwrap_or_else(|p| p.into_inner());
-            let writes = r.count(&Outcome::Created) + r.count(&Outcome::Updated);
+            let writes = r.count(&Outcome::Created)
+                + r.count(&Outcome::CreatedWithWarnings)
+                + r.count(&Outcome::Updated)
+                + r.count(&Outcome::Merged);
+            print!("{}", fallback_notice(&pools, &r, options.allow_unverified_login_ids));
             if !dry_run && nothing_planned && writes == 0 && r.failure_count() == 0 {
                 println!(
                     "Nothing to do: Descope already matches Cognito for all {} users.",
@@ -240,6 +248,35 @@ async fn execute(cli: &Cli, v: &Validated, dry_run: bool, report_path: &Path) ->
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Per pool: how many users do not get their email or phone as login ID, and what that means when
+/// the pool signs users in by email or phone (their username is then an ID nobody can type).
+fn fallback_notice(pools: &Pools, reporter: &crate::report::Reporter, allowed: bool) -> String {
+    let mut out = String::new();
+    for (target, info) in pools.targets.iter().zip(&pools.infos) {
+        let count = reporter.fallbacks(&target.pool_id);
+        if count == 0 {
+            continue;
+        }
+        out.push_str(&format!(
+            "Pool {}: {count} users have an unverified (or shared) email or phone and get another login ID (their username, or the other contact).\n",
+            target.pool_id
+        ));
+        let by_contact: Vec<&str> = info
+            .username_attributes
+            .iter()
+            .map(|a| if a == "phone_number" { "phone number" } else { "email" })
+            .collect();
+        if !by_contact.is_empty() && !allowed {
+            out.push_str(&format!(
+                "  This pool signs users in by {}: their Cognito username is a generated ID nobody can type, so these users cannot sign in to Descope by that {} until it is verified. Choose one: verify the contact in your Descope flow before any passwordless sign-in; check their Cognito password just in time (the password check function); or pass --allow-unverified-login-ids (RISK: whoever controls an unverified address can sign in to the account with an OTP or magic link).\n",
+                by_contact.join(" or "),
+                by_contact.join(" or ")
+            ));
+        }
+    }
+    out
 }
 
 fn init_logging(path: &PathBuf, verbose: u8) -> Result<()> {

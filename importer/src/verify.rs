@@ -10,6 +10,7 @@ use crate::{
     descope::Descope,
     diff,
     mapping::MappingRules,
+    migrate,
     model::DesiredUser,
     pipeline::{self, Pools, Shared, StreamSettings, lock},
     report::{Outcome, Reporter, UserOutcome},
@@ -31,36 +32,80 @@ pub async fn run(
         let reporter = Arc::clone(&reporter);
         let pool_ids = Arc::clone(&pool_ids);
         async move {
-            let ids: Vec<String> = batch.iter().map(|u| u.login_id.clone()).collect();
-            let found = descope.users_by_login_ids(&ids).await;
+            let outcomes = check(&descope, batch).await;
             let mut reporter = lock(&reporter);
-            for user in &batch {
-                let (outcome, reason, mismatches) = match &found {
-                    Err(e) => (Outcome::Failed, Some(format!("lookup failed: {e}")), vec![]),
-                    Ok(found) => match found.iter().find(|u| u.login_ids.contains(&user.login_id)) {
-                        None => (Outcome::Missing, None, vec![]),
-                        Some(actual) => {
-                            let mismatches = diff::compare(user, actual);
-                            let outcome = if mismatches.is_empty() {
-                                Outcome::Verified
-                            } else {
-                                Outcome::Mismatch
-                            };
-                            (outcome, None, mismatches)
-                        }
-                    },
-                };
+            for (user, outcome, reason, mismatches) in outcomes {
                 reporter.record(UserOutcome {
-                    pool: pool_ids[user.pool].clone(),
-                    username: user.cognito_username.clone(),
-                    login_id: Some(user.login_id.clone()),
-                    outcome,
+                    sub: Some(user.identity.sub.clone()),
                     reason,
-                    problems: Vec::new(),
+                    warnings: user.warnings.clone(),
                     mismatches,
+                    ..UserOutcome::new(
+                        &pool_ids[user.pool],
+                        user.cognito_username.clone(),
+                        Some(user.login_id.clone()),
+                        outcome,
+                    )
                 });
             }
         }
     };
     pipeline::run(cognito, pools, rules, stream, on_unmappable, handle).await
+}
+
+type Checked = (DesiredUser, Outcome, Option<String>, Vec<diff::Mismatch>);
+
+/// One batch: found by identity and compared, or missing, or a conflict (another account holds
+/// the login ID: a fact to resolve by hand, not a mismatch a re-run would fix).
+async fn check(descope: &Descope, batch: Vec<DesiredUser>) -> Vec<Checked> {
+    let lookup = match migrate::by_identity(descope, batch).await {
+        Ok(lookup) => lookup,
+        Err((batch, e)) => {
+            let reason = format!("lookup failed: {e}");
+            return batch
+                .into_iter()
+                .map(|u| (u, Outcome::Failed, Some(reason.clone()), vec![]))
+                .collect();
+        }
+    };
+    let mut out: Vec<Checked> = lookup
+        .found
+        .into_iter()
+        .map(|(user, actual)| {
+            let mismatches = diff::compare(&user, &actual);
+            let outcome = if mismatches.is_empty() {
+                Outcome::Verified
+            } else {
+                Outcome::Mismatch
+            };
+            (user, outcome, None, mismatches)
+        })
+        .collect();
+    if lookup.missing.is_empty() {
+        return out;
+    }
+    let ids: Vec<String> = lookup.missing.iter().map(|u| u.login_id.clone()).collect();
+    match descope.users_by_login_ids(&ids).await {
+        Err(e) => {
+            let reason = format!("login ID lookup failed: {e}");
+            out.extend(
+                lookup
+                    .missing
+                    .into_iter()
+                    .map(|u| (u, Outcome::Failed, Some(reason.clone()), vec![])),
+            );
+        }
+        Ok(holders) => {
+            for user in lookup.missing {
+                match migrate::holder(&holders, &user.login_id) {
+                    None => out.push((user, Outcome::Missing, None, vec![])),
+                    Some(h) => {
+                        let reason = migrate::conflict_reason(h, &user.login_id);
+                        out.push((user, Outcome::Conflict, Some(reason), vec![]));
+                    }
+                }
+            }
+        }
+    }
+    out
 }

@@ -10,7 +10,10 @@ use wire::{
     User, UserBody,
 };
 
-use crate::model::AttributeDef;
+use crate::{mapping::COGNITO_SUB, model::AttributeDef};
+
+/// Descope's error code for "user already exists" (go-sdk `ErrUserAlreadyExists`).
+pub const USER_EXISTS: &str = "E062107";
 
 /// Management API operations, named for what the importer does with them.
 #[derive(Debug)]
@@ -99,23 +102,61 @@ impl Descope {
         Ok(())
     }
 
+    /// Replaces the login ID `old` of a user with `new` (the same person, identified by its Cognito
+    /// identity, got another login ID from the rules, e.g. its email was verified since).
+    pub async fn update_login_id(&self, old: &str, new: &str) -> Result<(), DescopeError> {
+        let body = json!({ "loginId": old, "newLoginId": new });
+        self.client
+            .post::<_, Value>("/v1/mgmt/user/update/loginid", &body)
+            .await?;
+        Ok(())
+    }
+
     /// The users holding any of `login_ids`, page by page until all are read.
     pub async fn users_by_login_ids(&self, login_ids: &[String]) -> Result<Vec<User>, DescopeError> {
+        // More login IDs than users can never match.
+        self.search_all(json!({ "loginIds": login_ids }), login_ids.len()).await
+    }
+
+    /// The users carrying any of these Cognito `sub`s (the `cognitoSub` custom attribute; Descope's
+    /// search takes a list of values for "any of"). Callers check the pool themselves: a user of
+    /// the first version carries no `cognitoPoolId`.
+    pub async fn users_by_subs(&self, subs: &[String]) -> Result<Vec<User>, DescopeError> {
+        // A sub belongs to one user per pool; several pools may in theory repeat one.
+        self.search_all(json!({ "customAttributes": { COGNITO_SUB: subs } }), usize::MAX)
+            .await
+    }
+
+    /// Runs one search (`filter` plus paging) until every match is read, or `at_most` users.
+    async fn search_all(&self, filter: Value, at_most: usize) -> Result<Vec<User>, DescopeError> {
         let mut found = Vec::new();
-        if login_ids.is_empty() {
+        let wanted = match &filter {
+            Value::Object(map) => map
+                .values()
+                .map(|v| v.as_array().map_or(1, Vec::len))
+                .max()
+                .unwrap_or(1),
+            _ => 1,
+        };
+        if wanted == 0 {
             return Ok(found);
         }
-        let limit = login_ids.len().clamp(1, 100);
+        let limit = wanted.clamp(1, 100);
         for page in 0.. {
-            let body = json!({ "loginIds": login_ids, "limit": limit, "page": page, "withTestUser": true });
+            let mut body = filter.clone();
+            if let Value::Object(map) = &mut body {
+                map.insert("limit".into(), json!(limit));
+                map.insert("page".into(), json!(page));
+                map.insert("withTestUser".into(), json!(true));
+            }
             let result: SearchResult = self.client.post("/v2/mgmt/user/search", &body).await?;
             let got = result.users.len();
             found.extend(result.users);
             let total = result
                 .total
                 .map_or(usize::MAX, |t| usize::try_from(t).unwrap_or(usize::MAX));
-            // More login IDs than users can never match; stop on a short page or when all are read.
-            if got < limit || found.len() >= total || found.len() >= login_ids.len() {
+            // Stop on a short page or when all are read.
+            if got < limit || found.len() >= total || found.len() >= at_most {
                 break;
             }
         }

@@ -43,6 +43,38 @@ pub struct User {
     pub custom_attributes: BTreeMap<String, Value>,
 }
 
+impl User {
+    /// The Cognito identity this Descope user carries (`cognitoSub` + `cognitoPoolId`), if any.
+    /// A user the first version imported carries a sub without a pool.
+    pub fn cognito_identity(&self) -> (Option<&str>, Option<&str>) {
+        let text = |name: &str| {
+            self.custom_attributes
+                .get(name)
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty())
+        };
+        (text(crate::mapping::COGNITO_SUB), text(crate::mapping::COGNITO_POOL_ID))
+    }
+
+    /// Whether this Descope user is the Cognito user `identity`: the same sub and pool, or the same
+    /// sub on a user the first version imported (which recorded no pool; the run adds it).
+    pub fn is(&self, identity: &crate::model::Identity) -> bool {
+        match self.cognito_identity() {
+            (Some(sub), Some(pool)) => sub == identity.sub && pool == identity.pool_id,
+            (Some(sub), None) => sub == identity.sub,
+            _ => false,
+        }
+    }
+
+    /// Whether this user holds `login_id`, compared as Descope compares login IDs.
+    pub fn holds(&self, login_id: &str) -> bool {
+        let wanted = crate::mapping::fold_login_id(login_id);
+        self.login_ids
+            .iter()
+            .any(|id| crate::mapping::fold_login_id(id) == wanted)
+    }
+}
+
 /// A tenant membership in a user object.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
