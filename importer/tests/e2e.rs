@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::types::AttributeDataType as T;
-use descope_emulator::{FaultConfig, FaultTiming, RateLimitConfig};
+use descope_emulator::{FaultConfig, FaultTiming, RateLimitConfig, RunningEmulator};
 use serde_json::{Value, json};
 use support::{Importer, MANAGEMENT_KEY, Moto, Pool, descope, descope_config, users_by_login};
 
@@ -91,7 +91,10 @@ async fn a_realistic_pool_is_migrated_verified_and_a_rerun_changes_nothing() {
 
     let run = importer.run(&["migrate"]).await;
     assert_eq!(run.code, 0, "{}", run.output());
-    assert_eq!(run.outcome("Created"), 6, "{}", run.output());
+    // chen, phone-only and dana never verified their email or phone: migrated under their
+    // username, with a warning.
+    assert_eq!(run.outcome("Created"), 3, "{}", run.output());
+    assert_eq!(run.outcome("CreatedWithWarnings"), 3, "{}", run.output());
     assert!(!run.output().contains(MANAGEMENT_KEY), "the management key leaked");
     assert!(
         !run.log.contains(MANAGEMENT_KEY),
@@ -133,6 +136,7 @@ async fn a_realistic_pool_is_migrated_verified_and_a_rerun_changes_nothing() {
     assert_eq!(attrs["freshlyMigrated"], true);
     assert_eq!(attrs["cognitoUsername"], "ana");
     assert_eq!(attrs["cognitoSub"], pool.sub("ana").await);
+    assert_eq!(attrs["cognitoPoolId"], pool.id.as_str());
     assert_eq!(attrs["cognitoUserStatus"], "CONFIRMED");
 
     assert_eq!(users["bob@example.com"]["customAttributes"]["seats"], 1.5);
@@ -140,21 +144,18 @@ async fn a_realistic_pool_is_migrated_verified_and_a_rerun_changes_nothing() {
         users["bob@example.com"]["customAttributes"]["cognitoUserStatus"],
         "RESET_REQUIRED"
     );
-    assert_eq!(
-        users["chen@example.com"]["status"], "disabled",
-        "disabled users stay disabled"
-    );
-    assert_eq!(users["chen@example.com"]["name"], "陈伟");
-    assert_eq!(users["+15550199"]["phone"], "+15550199");
+    assert_eq!(users["chen"]["status"], "disabled", "disabled users stay disabled");
+    assert_eq!(users["chen"]["name"], "陈伟");
+    assert_eq!(users["chen"]["email"], "chen@example.com", "kept as a field");
+    assert_eq!(users["chen"]["verifiedEmail"], false);
+    assert_eq!(users["phone-only"]["phone"], "+15550199");
+    assert_eq!(run.user("chen")["warnings"][0]["warning"], "unverifiedContact");
     assert_eq!(
         users["just-a-username"]["customAttributes"]["cognitoUserStatus"],
         "FORCE_CHANGE_PASSWORD"
     );
-    assert_eq!(
-        users["dana@example.com"]["customAttributes"]["cognitoUserStatus"],
-        "UNCONFIRMED"
-    );
-    assert_eq!(users["dana@example.com"]["customAttributes"]["nickname"], "D");
+    assert_eq!(users["dana"]["customAttributes"]["cognitoUserStatus"], "UNCONFIRMED");
+    assert_eq!(users["dana"]["customAttributes"]["nickname"], "D");
 
     let mut role_names: Vec<(String, String)> = dump["roles"]
         .as_array()
@@ -208,7 +209,9 @@ async fn a_realistic_pool_is_migrated_verified_and_a_rerun_changes_nothing() {
 async fn a_dry_run_reads_everything_prints_the_plan_and_writes_nothing() {
     let moto = Moto::start();
     let pool = realistic_pool(&moto).await;
-    pool.user("dup", &[("email", "ana@example.com")]).await;
+    // A second user verified ana's address (in another case): nobody can tell who owns it.
+    pool.user("dup", &[("email", "ANA@example.com"), ("email_verified", "true")])
+        .await;
     let descope = descope(descope_config()).await;
     let importer = Importer::new(&moto, &descope, &[&pool.id]);
     let before = descope.emulator.state_dump();
@@ -228,7 +231,13 @@ async fn a_dry_run_reads_everything_prints_the_plan_and_writes_nothing() {
         .filter(|r| r.method != "GET" && !r.path.ends_with("/search"))
         .collect();
     assert!(writes.is_empty(), "{writes:?}");
-    assert_eq!(run.outcome("WouldCreate"), 6);
+    assert_eq!(run.outcome("WouldCreate"), 5);
+    assert_eq!(run.outcome("Conflict"), 2, "both owners are reported");
+    for name in ["ana", "dup"] {
+        let user = run.user(name);
+        assert_eq!(user["problems"][0]["problem"], "sharedVerifiedContact");
+        assert!(user["sub"].as_str().is_some_and(|s| !s.is_empty()), "{user}");
+    }
     for expected in [
         "Custom attribute definitions to create",
         "freshlyMigrated (Boolean)",
@@ -236,7 +245,9 @@ async fn a_dry_run_reads_everything_prints_the_plan_and_writes_nothing() {
         "Roles to create: 3",
         "content editors",
         "would create",
-        "login ID shared with another Cognito user: 1",
+        "email verified by several Cognito users (conflict): 2",
+        "Conflicts (2)",
+        "3 users have an unverified (or shared) email or phone",
         "ana@example.com",
     ] {
         assert!(
@@ -248,45 +259,72 @@ async fn a_dry_run_reads_everything_prints_the_plan_and_writes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn users_that_cannot_be_migrated_are_reported_one_by_one_and_the_rest_migrate() {
+async fn one_bad_value_never_loses_a_user_unless_strict() {
     let moto = Moto::start();
-    let pool = Pool::create(moto.client(), "messy", &[("seats", T::Number), ("beta", T::Boolean)]).await;
-    pool.user("first", &[("email", "same@example.com")]).await;
-    pool.user("second", &[("email", "same@example.com")]).await;
-    pool.user("bad-number", &[("email", "n@example.com"), ("custom:seats", "twelve")])
+    let custom = [("seats", T::Number), ("beta", T::Boolean), ("renewal", T::Datetime)];
+    let pool = Pool::create(moto.client(), "messy", &custom).await;
+    let with = |email: &'static str, attr: Option<(&'static str, &'static str)>| {
+        let mut attrs = vec![("email", email), ("email_verified", "true")];
+        attrs.extend(attr);
+        attrs
+    };
+    // Listed first, but unverified: the verified holder of the address (in another case) keeps it.
+    pool.user("second", &[("email", "Same@Example.com")]).await;
+    pool.user("first", &with("same@example.com", None)).await;
+    pool.user("bad-number", &with("n@example.com", Some(("custom:seats", "twelve"))))
         .await;
-    pool.user("bad-bool", &[("email", "b@example.com"), ("custom:beta", "maybe")])
+    pool.user("bad-bool", &with("b@example.com", Some(("custom:beta", "maybe"))))
         .await;
-    pool.user("nobody", &[]).await;
-    pool.user("fine", &[("email", "fine@example.com"), ("custom:seats", "3")])
+    pool.user(
+        "plain-date",
+        &with("d@example.com", Some(("custom:renewal", "2024-01-15"))),
+    )
+    .await;
+    pool.user(
+        "free-text",
+        &with("t@example.com", Some(("custom:renewal", "next week"))),
+    )
+    .await;
+    pool.user("fine", &with("fine@example.com", Some(("custom:seats", "3"))))
         .await;
-    let descope = descope(descope_config()).await;
-    let mut importer = Importer::new(&moto, &descope, &[&pool.id]);
-    importer
-        .extra_env
-        .push(("MIGRATION_LOGIN_ID".into(), "email-or-phone".into()));
+    let stage = descope(descope_config()).await;
+    let importer = Importer::new(&moto, &stage, &[&pool.id]);
 
     let run = importer.run(&["migrate"]).await;
-    assert_eq!(run.code, 1, "{}", run.output());
-    assert_eq!(run.outcome("Created"), 2);
-    assert_eq!(run.outcome("Unmigratable"), 4);
-    assert_eq!(run.user("second")["problems"][0]["problem"], "duplicateLoginId");
-    assert_eq!(run.user("second")["problems"][0]["otherUsername"], "first");
-    assert_eq!(run.user("bad-number")["problems"][0]["attribute"], "custom:seats");
-    assert_eq!(run.user("bad-bool")["problems"][0]["value"], "maybe");
-    assert_eq!(run.user("nobody")["problems"][0]["problem"], "noLoginId");
-    for name in ["second", "bad-number", "bad-bool", "nobody"] {
-        assert!(run.stdout.contains(name), "{name} is listed: {}", run.output());
-    }
-    let users = users_by_login(&descope.emulator.state_dump());
-    assert_eq!(
-        users.keys().collect::<Vec<_>>(),
-        vec!["fine@example.com", "same@example.com"]
-    );
+    assert_eq!(run.code, 0, "{}", run.output());
+    assert_eq!(run.outcome("Created"), 3, "{}", run.output());
+    assert_eq!(run.outcome("CreatedWithWarnings"), 4, "{}", run.output());
+    assert_eq!(run.user("bad-number")["warnings"][0]["attribute"], "custom:seats");
+    assert_eq!(run.user("bad-bool")["warnings"][0]["value"], "maybe");
+    assert_eq!(run.user("free-text")["warnings"][0]["warning"], "keptAsText");
+    assert_eq!(run.user("second")["loginId"], "second");
+    let users = users_by_login(&stage.emulator.state_dump());
     assert_eq!(
         users["same@example.com"]["customAttributes"]["cognitoUsername"],
         "first"
     );
+    assert_eq!(users["second"]["email"], "Same@Example.com");
+    assert!(users["n@example.com"]["customAttributes"].get("seats").is_none());
+    assert_eq!(users["d@example.com"]["customAttributes"]["renewal"], "2024-01-15");
+    assert_eq!(users["t@example.com"]["customAttributes"]["renewal"], "next week");
+    assert_eq!(users["fine@example.com"]["customAttributes"]["seats"], 3);
+    // verify and a re-run read the values the same way: nothing to fix.
+    let verify = importer.run(&["verify"]).await;
+    assert_eq!(verify.code, 0, "{}", verify.output());
+    let again = importer.run(&["migrate"]).await;
+    assert!(again.stdout.contains("Nothing to do"), "{}", again.output());
+
+    // --strict keeps the first version's refusal.
+    let strict_stage = descope(descope_config()).await;
+    let mut strict = Importer::new(&moto, &strict_stage, &[&pool.id]);
+    strict.extra_env.push(("MIGRATION_STRICT".into(), "true".into()));
+    let run = strict.run(&["migrate"]).await;
+    assert_eq!(run.code, 1, "{}", run.output());
+    assert_eq!(run.outcome("Unmigratable"), 3, "{}", run.output());
+    assert_eq!(run.user("bad-number")["problems"][0]["attribute"], "custom:seats");
+    for name in ["bad-number", "bad-bool", "free-text"] {
+        assert!(run.stdout.contains(name), "{name} is listed: {}", run.output());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -298,13 +336,13 @@ async fn several_pools_become_tenants_and_one_person_one_user() {
     eu.group("admins", "EU admins").await;
     us.group("admins", "US admins").await;
     us.group("billing", "US billing").await;
-    eu.user("ana-eu", &[("email", "ana@example.com"), ("name", "Ana (EU)")])
-        .await;
+    let ana = |name: &'static str| [("email", "ana@example.com"), ("email_verified", "true"), ("name", name)];
+    eu.user("ana-eu", &ana("Ana (EU)")).await;
     eu.add_to_group("ana-eu", "admins").await;
-    us.user("ana-us", &[("email", "ana@example.com"), ("name", "Ana (US)")])
-        .await;
+    us.user("ana-us", &ana("Ana (US)")).await;
     us.add_to_group("ana-us", "billing").await;
-    us.user("ben", &[("email", "ben@example.com")]).await;
+    us.user("ben", &[("email", "ben@example.com"), ("email_verified", "true")])
+        .await;
     us.add_to_group("ben", "admins").await;
     let descope = descope(descope_config()).await;
     let eu_spec = format!("{}=tenant-eu", eu.id);
@@ -374,7 +412,8 @@ async fn verify_finds_a_planted_mismatch_and_a_missing_user() {
         .await
         .unwrap();
     assert!(answer.status().is_success(), "{:?}", answer.text().await);
-    pool.user("late", &[("email", "late@example.com")]).await;
+    pool.user("late", &[("email", "late@example.com"), ("email_verified", "true")])
+        .await;
 
     let run = importer.run(&["verify"]).await;
     assert_eq!(run.code, 1, "{}", run.output());
@@ -410,7 +449,11 @@ async fn faults_and_rate_limits_lose_and_duplicate_no_one() {
     for i in 0..250 {
         pool.user(
             &format!("user{i:03}"),
-            &[("email", &format!("user{i:03}@example.com")), ("custom:seats", "2")],
+            &[
+                ("email", &format!("user{i:03}@example.com")),
+                ("email_verified", "true"),
+                ("custom:seats", "2"),
+            ],
         )
         .await;
         if i % 3 == 0 {
@@ -575,7 +618,8 @@ async fn a_batch_descope_refuses_whole_is_split_until_it_goes_through() {
     let moto = Moto::start();
     let pool = Pool::create(moto.client(), "split", &[]).await;
     for i in 0..30 {
-        pool.user(&format!("s{i:02}"), &[("email", &format!("s{i:02}@example.com"))])
+        let email = format!("s{i:02}@example.com");
+        pool.user(&format!("s{i:02}"), &[("email", &email), ("email_verified", "true")])
             .await;
     }
     // This Descope takes at most 8 users per batch; the importer sends 30 at a time.
@@ -630,4 +674,145 @@ async fn descope_429s_are_waited_out_and_pacing_avoids_them() {
         let waited = run.report.as_ref().unwrap()["summary"]["extra"]["descopeCalls"]["rateLimited"].as_u64();
         assert_eq!(waited.unwrap() > 0, expect_429);
     }
+}
+
+/// A management call to the emulator, as an operator (or an attacker's earlier sign-up) makes it.
+async fn manage(stage: &RunningEmulator, path: &str, body: Value) -> Value {
+    let answer = reqwest::Client::new()
+        .post(format!("{}{path}", stage.base_url()))
+        .header(
+            "Authorization",
+            format!("Bearer {}:{MANAGEMENT_KEY}", support::PROJECT_ID),
+        )
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{path}: {:?}", answer.text().await);
+    answer.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_registered_first_in_descope_is_never_handed_the_victims_roles() {
+    let moto = Moto::start();
+    let pool = Pool::create(moto.client(), "victims", &[]).await;
+    pool.group("admin", "Full access").await;
+    pool.user("victim", &[("email", "Victim@Example.com"), ("email_verified", "true")])
+        .await;
+    pool.add_to_group("victim", "admin").await;
+    pool.user("other", &[("email", "other@example.com"), ("email_verified", "true")])
+        .await;
+    let stage = descope(descope_config()).await;
+    // The attacker registered the victim's address (in another case) before the import.
+    let planted = manage(
+        &stage,
+        "/v1/mgmt/user/create",
+        json!({"loginId": "victim@example.com", "email": "victim@example.com", "verifiedEmail": false}),
+    )
+    .await;
+    manage(
+        &stage,
+        "/v1/mgmt/user/password/set/active",
+        json!({"loginId": "victim@example.com", "password": "attacker-Passw0rd!"}),
+    )
+    .await;
+    let before = stage.emulator.state_dump()["users"][0].clone();
+    let importer = Importer::new(&moto, &stage, &[&pool.id]);
+
+    let dry = importer.run(&["migrate", "--dry-run"]).await;
+    assert_eq!(dry.code, 1, "{}", dry.output());
+    assert_eq!(dry.outcome("Conflict"), 1, "{}", dry.output());
+    assert!(dry.stdout.contains("Conflicts (1)"), "{}", dry.output());
+
+    let run = importer.run(&["migrate"]).await;
+    assert_eq!(run.code, 1, "{}", run.output());
+    assert_eq!(run.outcome("Conflict"), 1, "{}", run.output());
+    assert_eq!(run.outcome("Created"), 1);
+    let victim = run.user("victim");
+    let reason = victim["reason"].as_str().unwrap();
+    assert!(reason.contains(planted["user"]["userId"].as_str().unwrap()), "{reason}");
+    assert!(run.stdout.contains("Conflicts (1)"), "{}", run.output());
+    let dump = stage.emulator.state_dump();
+    assert_eq!(dump["users"][0], before, "the planted account is untouched");
+    assert_eq!(descope_user_count(&dump), 2);
+
+    // verify: a conflict, not a mismatch a re-run would fix.
+    let verify = importer.run(&["verify"]).await;
+    assert_eq!(verify.code, 1, "{}", verify.output());
+    assert_eq!((verify.outcome("Conflict"), verify.outcome("Mismatch")), (1, 0));
+
+    // Merging is an explicit choice: the account gets the identity and the profile, but its email
+    // stays unverified and, unverified in Descope, it gets no role.
+    let mut merging = Importer::new(&moto, &stage, &[&pool.id]);
+    merging.extra_env.push(("MIGRATION_ON_CONFLICT".into(), "merge".into()));
+    let merged = merging.run(&["migrate"]).await;
+    assert_eq!(merged.code, 0, "{}", merged.output());
+    assert_eq!(merged.outcome("Merged"), 1, "{}", merged.output());
+    assert!(
+        merged.stdout.contains("Merged into Descope accounts"),
+        "{}",
+        merged.output()
+    );
+    assert!(
+        merged.user("victim")["reason"]
+            .as_str()
+            .unwrap()
+            .contains("roles NOT copied")
+    );
+    let account = &stage.emulator.state_dump()["users"][0];
+    assert_eq!(account["userId"], planted["user"]["userId"]);
+    assert_eq!(account["verifiedEmail"], false, "never raised");
+    assert_eq!(account["roleNames"], json!([]), "no role on an unverified account");
+    assert_eq!(account["customAttributes"]["cognitoSub"], pool.sub("victim").await);
+    assert!(account["customAttributes"]["cognitoMergedAt"].is_string());
+    // Later runs recognise the merged account by its identity and keep the same limits.
+    let again = merging.run(&["migrate"]).await;
+    assert_eq!(again.code, 0, "{}", again.output());
+    assert!(again.stdout.contains("Nothing to do"), "{}", again.output());
+}
+
+fn descope_user_count(dump: &Value) -> usize {
+    dump["users"].as_array().unwrap().len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_id_that_changes_between_runs_moves_on_the_same_descope_user() {
+    let moto = Moto::start();
+    let pool = Pool::create(moto.client(), "changing", &[]).await;
+    pool.user("lee", &[("email", "lee@example.com")]).await;
+    let stage = descope(descope_config()).await;
+    let importer = Importer::new(&moto, &stage, &[&pool.id]);
+    let first = importer.run(&["migrate"]).await;
+    assert_eq!(first.code, 0, "{}", first.output());
+    assert_eq!(
+        first.user("lee")["loginId"],
+        "lee",
+        "unverified: migrated under the username"
+    );
+    let user_id = stage.emulator.state_dump()["users"][0]["userId"].clone();
+
+    // Lee verifies the address in Cognito; the next run gives the same Descope user that login ID.
+    pool.client()
+        .admin_update_user_attributes()
+        .user_pool_id(&pool.id)
+        .username("lee")
+        .user_attributes(
+            aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
+                .name("email_verified")
+                .value("true")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let second = importer.run(&["migrate"]).await;
+    assert_eq!(second.code, 0, "{}", second.output());
+    assert_eq!(second.outcome("Updated"), 1, "{}", second.output());
+    let dump = stage.emulator.state_dump();
+    assert_eq!(descope_user_count(&dump), 1, "no second user");
+    assert_eq!(dump["users"][0]["userId"], user_id);
+    assert_eq!(dump["users"][0]["loginIds"], json!(["lee@example.com"]));
+    assert_eq!(dump["users"][0]["verifiedEmail"], true);
+    assert_eq!(importer.run(&["verify"]).await.code, 0);
 }
