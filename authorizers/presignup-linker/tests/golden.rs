@@ -680,3 +680,37 @@ fn emails_are_masked_for_logs() {
     assert_eq!(presignup_linker::mask_email("ada@example.com"), "a***@example.com");
     assert_eq!(presignup_linker::mask_email("not-an-email"), "***");
 }
+
+#[test]
+fn the_hybrid_template_maps_the_claims_onto_the_default_attributes() {
+    // infra/hybrid/template.yaml cannot take attribute names as parameters (mapping keys are
+    // literal), so it must name the trigger's defaults, and pass the allow-list settings.
+    let template =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../infra/hybrid/template.yaml"))
+            .unwrap();
+    let config = Config::default();
+    for (attribute, claim) in [
+        (&config.sub_attribute, "cognitoSub"),
+        (&config.pool_attribute, "cognitoPoolId"),
+        (&config.amr_attribute, "amr"),
+        (&config.tenant_attribute, "dct"),
+    ] {
+        let mapping = format!("\"{attribute}\": {claim}\n");
+        assert!(template.contains(&mapping), "the template lacks the mapping {mapping}");
+        assert!(
+            template.contains(&format!("\"{attribute}\"]")) || template.contains(&format!("\"{attribute}\",")),
+            "the app client may not write {attribute}"
+        );
+    }
+    for variable in [
+        "DESCOPE_PROVIDER_NAME:",
+        "EMAIL_LINK_TRUSTED_AMR:",
+        "EMAIL_LINK_TRUSTED_TENANTS:",
+    ] {
+        assert!(template.contains(variable), "the function lacks {variable}");
+    }
+    assert!(
+        template.contains("Default: email\n"),
+        "EmailLinkTrustedAmr defaults to the trigger's default"
+    );
+}
