@@ -1,4 +1,4 @@
-//! The real [`Directory`]: Cognito's `ListUsers` (filtered by email) and
+//! The real [`Directory`]: Cognito's `ListUsers` (filtered by `sub` or by email) and
 //! `AdminLinkProviderForUser`, through the AWS SDK.
 
 use aws_sdk_cognitoidentityprovider::{Client, error::DisplayErrorContext, types::ProviderUserIdentifierType};
@@ -27,8 +27,9 @@ fn sdk_error<E: std::error::Error + 'static>(call: &str, error: E) -> DirectoryE
     DirectoryError(format!("{call}: {}", DisplayErrorContext(error)))
 }
 
-impl Directory for CognitoDirectory {
-    async fn find_users_by_email(&self, user_pool_id: &str, email: &str) -> Result<Vec<DirectoryUser>, DirectoryError> {
+impl CognitoDirectory {
+    /// Every user matching `filter` (all pages).
+    async fn list_users(&self, user_pool_id: &str, filter: String) -> Result<Vec<DirectoryUser>, DirectoryError> {
         let mut users = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -36,7 +37,7 @@ impl Directory for CognitoDirectory {
                 .client
                 .list_users()
                 .user_pool_id(user_pool_id)
-                .filter(format!("email = \"{email}\""))
+                .filter(filter.clone())
                 .set_pagination_token(token.take())
                 .send()
                 .await
@@ -58,6 +59,16 @@ impl Directory for CognitoDirectory {
                 _ => return Ok(users),
             }
         }
+    }
+}
+
+impl Directory for CognitoDirectory {
+    async fn find_users_by_sub(&self, user_pool_id: &str, sub: &str) -> Result<Vec<DirectoryUser>, DirectoryError> {
+        self.list_users(user_pool_id, format!("sub = \"{sub}\"")).await
+    }
+
+    async fn find_users_by_email(&self, user_pool_id: &str, email: &str) -> Result<Vec<DirectoryUser>, DirectoryError> {
+        self.list_users(user_pool_id, format!("email = \"{email}\"")).await
     }
 
     async fn link(&self, user_pool_id: &str, link: &Link) -> Result<(), DirectoryError> {

@@ -1,7 +1,7 @@
 //! The real adapter ([`CognitoDirectory`]) against real servers:
 //!
-//! - moto server (Cognito on loopback) for `ListUsers` with the email filter, pagination and the
-//!   whole decision over it; moto 5.2.5 does not implement `AdminLinkProviderForUser`, which the
+//! - moto server (Cognito on loopback) for `ListUsers` with the `sub` and email filters,
+//!   pagination and the whole decision over it; moto 5.2.5 does not implement `AdminLinkProviderForUser`, which the
 //!   last moto test pins down;
 //! - a recording stand-in for the Cognito endpoint (axum on 127.0.0.1) for the exact
 //!   `AdminLinkProviderForUser` request the SDK sends;
@@ -19,7 +19,7 @@ use std::{
 use axum::{Router, body::Bytes, extract::State, http::HeaderMap, routing::post};
 use lambda_runtime_stub::{Reply, RuntimeApi, finish, function_command};
 use moto_harness::{Moto, UserPool, client_for};
-use presignup_linker::{Config, Directory, DirectoryUser, Link, cognito::CognitoDirectory, handle};
+use presignup_linker::{Config, Directory, DirectoryUser, Link, REFUSAL_MESSAGE, cognito::CognitoDirectory, handle};
 use serde_json::{Value, json};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_presignup-linker");
@@ -103,6 +103,61 @@ async fn list_users_by_email_against_moto() {
 }
 
 #[tokio::test]
+async fn list_users_by_sub_against_moto() {
+    let moto = Moto::start();
+    let pool_id = seeded_pool(&moto).await;
+    let pool = UserPool::from_id(moto.client(), pool_id.clone());
+    let directory = CognitoDirectory::new(moto.client());
+
+    let ada_sub = pool.sub("ada").await;
+    let ada = directory.find_users_by_sub(&pool_id, &ada_sub).await.unwrap();
+    assert_eq!(
+        ada,
+        vec![DirectoryUser {
+            username: "ada".into(),
+            status: "CONFIRMED".into(),
+            email_verified: true
+        }]
+    );
+    assert!(
+        directory
+            .find_users_by_sub(&pool_id, "00000000-0000-0000-0000-000000000000")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn sub_decisions_over_moto() {
+    let moto = Moto::start();
+    let pool_id = seeded_pool(&moto).await;
+    let pool = UserPool::from_id(moto.client(), pool_id.clone());
+    let directory = CognitoDirectory::new(moto.client());
+    let config = Config::default();
+    let event = |sub: &str| {
+        let mut event = fixture("descope-imported-sign-in.json");
+        event["userPoolId"] = json!(pool_id);
+        event["request"]["userAttributes"]["custom:cognitoPoolId"] = json!(pool_id);
+        event["request"]["userAttributes"]["custom:cognitoSub"] = json!(sub);
+        event
+    };
+    // Ada's real sub is found, and the function goes on to link her, which moto cannot do (see
+    // below): the refusal is the link call's, not a lookup's.
+    let ada = handle(&config, &directory, event(&pool.sub("ada").await))
+        .await
+        .unwrap_err();
+    assert_eq!(ada.label(), "directory_error");
+    assert!(ada.detail().starts_with("AdminLinkProviderForUser"), "{}", ada.detail());
+    // A sub nobody has in this pool: refused, although bob@example.com (the identity's email)
+    // exists, verified, in the pool.
+    let unknown = handle(&config, &directory, event("00000000-0000-0000-0000-000000000000"))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.label(), "sub_not_found");
+}
+
+#[tokio::test]
 async fn decisions_over_moto() {
     let moto = Moto::start();
     let pool = seeded_pool(&moto).await;
@@ -150,8 +205,12 @@ async fn moto_does_not_implement_admin_link_provider_for_user() {
 
 type Recorded = Arc<Mutex<Vec<(String, Value)>>>;
 
+/// Ada's sub at the recording endpoint (and in `descope-imported-sign-in.json`).
+const ADA_SUB: &str = "0d9e8f7a-1111-2222-3333-444455556666";
+
 /// A stand-in for `https://cognito-idp.<region>.amazonaws.com/` that records every call
-/// (`X-Amz-Target` and JSON body) and answers ListUsers with ada, everything else with `{}`.
+/// (`X-Amz-Target` and JSON body) and answers ListUsers with ada when the filter names her email
+/// or her sub (otherwise with no user), everything else with `{}`.
 async fn recording_endpoint() -> (String, Recorded) {
     let recorded: Recorded = Arc::default();
     async fn call(
@@ -165,7 +224,11 @@ async fn recording_endpoint() -> (String, Recorded) {
             .unwrap_or_default()
             .to_owned();
         let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        let answer = if target.ends_with(".ListUsers") {
+        let filter = body["Filter"].as_str().unwrap_or_default();
+        let names_ada = filter == "email = \"ada@example.com\"" || filter == format!("sub = \"{ADA_SUB}\"");
+        let answer = if target.ends_with(".ListUsers") && !names_ada {
+            json!({"Users": []})
+        } else if target.ends_with(".ListUsers") {
             json!({"Users": [{
                 "Username": "ada",
                 "UserStatus": "CONFIRMED",
@@ -173,7 +236,7 @@ async fn recording_endpoint() -> (String, Recorded) {
                 "Attributes": [
                     {"Name": "email", "Value": "ada@example.com"},
                     {"Name": "email_verified", "Value": "true"},
-                    {"Name": "sub", "Value": "0d9e8f7a-1111-2222-3333-444455556666"}
+                    {"Name": "sub", "Value": ADA_SUB}
                 ]
             }]})
         } else {
@@ -190,10 +253,14 @@ async fn recording_endpoint() -> (String, Recorded) {
 }
 
 fn expected_calls(pool: &str) -> Vec<(String, Value)> {
+    expected_link(pool, "email = \"ada@example.com\"", "U2abcDEF0123456789")
+}
+
+fn expected_link(pool: &str, filter: &str, subject: &str) -> Vec<(String, Value)> {
     vec![
         (
             "AWSCognitoIdentityProviderService.ListUsers".to_owned(),
-            json!({"UserPoolId": pool, "Filter": "email = \"ada@example.com\""}),
+            json!({"UserPoolId": pool, "Filter": filter}),
         ),
         (
             "AWSCognitoIdentityProviderService.AdminLinkProviderForUser".to_owned(),
@@ -203,7 +270,7 @@ fn expected_calls(pool: &str) -> Vec<(String, Value)> {
                 "SourceUser": {
                     "ProviderName": "Descope",
                     "ProviderAttributeName": "Cognito_Subject",
-                    "ProviderAttributeValue": "U2abcDEF0123456789"
+                    "ProviderAttributeValue": subject
                 }
             }),
         ),
@@ -257,7 +324,7 @@ async fn the_binary_links_and_refuses_through_the_runtime_api() {
     {
         Reply::Error { body, .. } => assert_eq!(
             body,
-            json!({"errorType": "SignUpRefused", "errorMessage": "sign-up refused: the email address from Descope is not verified"})
+            json!({"errorType": "SignUpRefused", "errorMessage": REFUSAL_MESSAGE})
         ),
         other => panic!("expected a refusal, got {other:?}"),
     }
@@ -273,6 +340,81 @@ async fn the_binary_links_and_refuses_through_the_runtime_api() {
         "emails are masked in logs:\n{output}"
     );
     assert!(output.contains("a***@example.com"), "{output}");
+}
+
+#[tokio::test]
+async fn the_binary_links_by_sub_and_refuses_every_kind_alike() {
+    let (url, recorded) = recording_endpoint().await;
+    let mut api = RuntimeApi::start().await.unwrap();
+    let child = spawn(&api, &[("AWS_ENDPOINT_URL", &url)]);
+    let wait = Duration::from_secs(20);
+
+    // Ada's Descope identity (email bob@..., signed in through a tenant's SSO) carries her sub:
+    // linked to ada by sub, the email never looked up.
+    let imported = fixture("descope-imported-sign-in.json");
+    match api.invoke(imported.clone(), wait).await.unwrap() {
+        Reply::Response { body, .. } => assert_eq!(body, imported),
+        other => panic!("expected the event back, got {other:?}"),
+    }
+    assert_eq!(
+        *recorded.lock().unwrap(),
+        expected_link(
+            "us-east-1_HybridPool",
+            &format!("sub = \"{ADA_SUB}\""),
+            "U2importedAda0000000"
+        )
+    );
+    recorded.lock().unwrap().clear();
+
+    // Refusals of every kind: the same bytes back.
+    let mut unknown_sub = imported.clone();
+    unknown_sub["request"]["userAttributes"]["custom:cognitoSub"] = json!("ffffffff-0000-0000-0000-000000000000");
+    let mut sso_email = fixture("descope-first-sign-in.json");
+    sso_email["request"]["userAttributes"]["custom:descopeAmr"] = json!("[\"fed\"]");
+    let mut bad = fixture("descope-first-sign-in.json");
+    bad["userName"] = json!("Descope_");
+    let mut bodies = Vec::new();
+    for event in [unknown_sub, fixture("descope-unverified-email.json"), sso_email, bad] {
+        match api.invoke(event, wait).await.unwrap() {
+            Reply::Error { body, .. } => bodies.push(serde_json::to_string(&body).unwrap()),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+    let expected =
+        serde_json::to_string(&json!({"errorType": "SignUpRefused", "errorMessage": REFUSAL_MESSAGE})).unwrap();
+    assert!(bodies.iter().all(|b| b == &expected), "{bodies:#?}");
+    // Only the unknown sub reached Cognito (one sub lookup); the unverified and SSO identities
+    // were refused before any call.
+    let calls = recorded.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0].1["Filter"], "sub = \"ffffffff-0000-0000-0000-000000000000\"");
+
+    let (_, output) = finish(child, Duration::ZERO);
+    // The reason is in the function's log (JSON lines), and which rule linked.
+    for needle in [
+        "\"rule\":\"sub\"",
+        "\"reason\":\"sub_not_found\"",
+        "\"reason\":\"incoming_email_not_verified\"",
+        "\"reason\":\"untrusted_method\",\"detail\":\"amr=[fed] tenant=-\"",
+        "\"reason\":\"no_subject\"",
+    ] {
+        assert!(output.contains(needle), "log lacks {needle}:\n{output}");
+    }
+}
+
+#[tokio::test]
+async fn a_bad_link_setting_stops_the_cold_start() {
+    let mut api = RuntimeApi::start().await.unwrap();
+    let child = spawn(&api, &[("EMAIL_LINK_TRUSTED_AMR", "Email")]);
+    match api.reply(Duration::from_secs(20)).await {
+        Some(Reply::InitError { body, .. }) => {
+            let message = body["errorMessage"].as_str().unwrap_or_default().to_owned();
+            assert!(message.contains("EMAIL_LINK_TRUSTED_AMR"), "{message}");
+        }
+        other => panic!("expected an init error, got {other:?}"),
+    }
+    let (code, _) = finish(child, Duration::from_secs(10));
+    assert_eq!(code, Some(1));
 }
 
 #[tokio::test]
