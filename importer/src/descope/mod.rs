@@ -123,21 +123,18 @@ impl Descope {
     /// the first version carries no `cognitoPoolId`.
     pub async fn users_by_subs(&self, subs: &[String]) -> Result<Vec<User>, DescopeError> {
         // A sub belongs to one user per pool; several pools may in theory repeat one.
-        self.search_all(json!({ "customAttributes": { COGNITO_SUB: subs } }), usize::MAX)
-            .await
+        self.search_all(
+            json!({ "customAttributes": { COGNITO_SUB: subs } }),
+            subs.len(),
+            usize::MAX,
+        )
+        .await
     }
 
-    /// Runs one search (`filter` plus paging) until every match is read, or `at_most` users.
-    async fn search_all(&self, filter: Value, at_most: usize) -> Result<Vec<User>, DescopeError> {
+    /// Runs one search (`filter` plus paging, pages sized for the `wanted` users a filter of that
+    /// many values usually matches) until every match is read, or `at_most` users.
+    async fn search_all(&self, filter: Value, wanted: usize, at_most: usize) -> Result<Vec<User>, DescopeError> {
         let mut found = Vec::new();
-        let wanted = match &filter {
-            Value::Object(map) => map
-                .values()
-                .map(|v| v.as_array().map_or(1, Vec::len))
-                .max()
-                .unwrap_or(1),
-            _ => 1,
-        };
         if wanted == 0 {
             return Ok(found);
         }

@@ -3,7 +3,9 @@
 //! 1. moto (a local Cognito) with a seeded pool: a few hundred users in admin / editor / viewer
 //!    groups, custom attributes of four types, some disabled, most FORCE_CHANGE_PASSWORD;
 //! 2. the Descope emulator;
-//! 3. the importer's dry run, live migration and `verify` (the real binary);
+//! 3. the importer's dry run, live migration and `verify` (the real binary); before it, someone
+//!    registered a Cognito admin's email in Descope: the importer reports that account as a
+//!    conflict and leaves it untouched (no admin role for whoever registered it);
 //! 4. session tokens for a few migrated users, minted by the emulator, sent through the real
 //!    authorizer binaries under a local Lambda Runtime API as REST, HTTP API and AppSync requests;
 //!    the authorizers run in cutover mode, so one user also signs in to Cognito (moto) and sends
@@ -103,18 +105,35 @@ async fn run() -> Result<()> {
     .context("starting the Descope emulator")?;
     println!("project {PROJECT_ID} at {}", descope.base_url());
 
+    let planted = plant_account(&moto, &descope).await?;
+    println!(
+        "someone registered {} in Descope before the import (unverified, with a password); in Cognito it is the email of admin {}",
+        planted.email, planted.username
+    );
+
     let importer = Importer {
         binary: bin_dir.join("cognito-to-descope"),
         moto: &moto,
         descope_url: descope.base_url(),
         out: &out,
     };
+    // Every step reports exactly one user not migrated: the admin whose address is taken.
     heading("3a. cognito-to-descope migrate --dry-run");
-    importer.run(&["migrate", "--dry-run"]).await?;
+    importer
+        .run_expecting_the_conflict(&["migrate", "--dry-run"], &planted)
+        .await?;
     heading("3b. cognito-to-descope migrate");
-    importer.run(&["migrate"]).await?;
+    importer.run_expecting_the_conflict(&["migrate"], &planted).await?;
     heading("3c. cognito-to-descope verify");
-    importer.run(&["verify"]).await?;
+    importer.run_expecting_the_conflict(&["verify"], &planted).await?;
+    let now = account(&descope, &planted.email);
+    if now.as_ref() != Some(&planted.account) {
+        bail!("the account registered before the import was changed: {now:?}");
+    }
+    println!(
+        "\n{} was reported as a conflict; the account registered before the import is untouched (no roles, email unverified).",
+        planted.username
+    );
 
     heading("4. Session tokens from Descope (and one from Cognito: cutover mode), through the authorizers");
     let people = pick_people(&descope.emulator.state_dump())?;
@@ -369,8 +388,49 @@ struct Importer<'a> {
 }
 
 impl Importer<'_> {
-    async fn run(&self, args: &[&str]) -> Result<()> {
-        let status = tokio::process::Command::new(&self.binary)
+    /// Runs a command that must end with exit 1 and exactly one user not migrated: the planted
+    /// conflict, reported as such.
+    async fn run_expecting_the_conflict(&self, args: &[&str], planted: &Planted) -> Result<()> {
+        let report_path = self.out.join(format!("{}.json", args.join("_").replace("--", "")));
+        let status = self
+            .command(args)
+            .env("MIGRATION_REPORT", &report_path)
+            .status()
+            .await?;
+        let report: Value = serde_json::from_str(&std::fs::read_to_string(&report_path)?)?;
+        let failures: Vec<&Value> = report["users"]
+            .as_array()
+            .context("the report has no users")?
+            .iter()
+            .filter(|u| {
+                !matches!(
+                    u["outcome"].as_str(),
+                    Some(
+                        "created"
+                            | "createdWithWarnings"
+                            | "unchanged"
+                            | "updated"
+                            | "wouldCreate"
+                            | "wouldUpdate"
+                            | "verified"
+                    )
+                )
+            })
+            .collect();
+        let the_conflict =
+            matches!(&failures[..], [u] if u["outcome"] == "conflict" && u["username"] == planted.username.as_str());
+        if status.code() != Some(1) || !the_conflict {
+            bail!(
+                "cognito-to-descope {} ({status}): expected exactly the planted conflict, got {failures:?}",
+                args.join(" ")
+            );
+        }
+        Ok(())
+    }
+
+    fn command(&self, args: &[&str]) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(&self.binary);
+        command
             .args(args)
             .current_dir(self.out)
             .env("AWS_ACCESS_KEY_ID", "demo")
@@ -385,15 +445,86 @@ impl Importer<'_> {
             .env("DESCOPE_MANAGEMENT_KEY", MANAGEMENT_KEY)
             .env("DESCOPE_BASE_URL", &self.descope_url)
             .env("MIGRATION_LOG_DIR", self.out.join("logs"))
-            .kill_on_drop(true)
-            .status()
-            .await
-            .with_context(|| format!("running {}", self.binary.display()))?;
-        if !status.success() {
-            bail!("cognito-to-descope {} failed ({status})", args.join(" "));
-        }
-        Ok(())
+            .kill_on_drop(true);
+        command
     }
+}
+
+/// A Descope account registered before the import with the email of a Cognito admin.
+struct Planted {
+    username: String,
+    email: String,
+    /// The account as Descope held it before the import.
+    account: Value,
+}
+
+/// Registers, through the management API, an account holding the first enabled Cognito admin's
+/// email, unverified and with a password: what an attacker who signed up first would leave.
+async fn plant_account(moto: &Moto, descope: &RunningEmulator) -> Result<Planted> {
+    let client = moto_harness::client_for(&moto.url);
+    let admins = client
+        .list_users_in_group()
+        .user_pool_id(&moto.pool_id)
+        .group_name("admin")
+        .limit(60)
+        .send()
+        .await
+        .context("listing the pool's admins")?;
+    let admin = admins
+        .users()
+        .iter()
+        .find(|u| u.enabled())
+        .context("the seeded pool has no enabled admin")?;
+    let username = admin.username().unwrap_or_default().to_owned();
+    let email = admin
+        .attributes()
+        .iter()
+        .find(|a| a.name() == "email")
+        .and_then(|a| a.value())
+        .context("the admin has no email")?
+        .to_owned();
+    let http = reqwest::Client::new();
+    let auth = format!("Bearer {PROJECT_ID}:{MANAGEMENT_KEY}");
+    for (path, body) in [
+        (
+            "/v1/mgmt/user/create",
+            json!({"loginId": email, "email": email, "verifiedEmail": false, "name": "Registered first"}),
+        ),
+        (
+            "/v1/mgmt/user/password/set/active",
+            json!({"loginId": email, "password": "Registered-first-1!"}),
+        ),
+    ] {
+        let answer = http
+            .post(format!("{}{path}", descope.base_url()))
+            .header("Authorization", &auth)
+            .json(&body)
+            .send()
+            .await?;
+        if !answer.status().is_success() {
+            bail!("planting the account ({path}): {}", answer.text().await?);
+        }
+    }
+    let account = account(descope, &email).context("the planted account is not in Descope")?;
+    Ok(Planted {
+        username,
+        email,
+        account,
+    })
+}
+
+/// The Descope account (state dump form) holding `login_id`.
+fn account(descope: &RunningEmulator, login_id: &str) -> Option<Value> {
+    let dump = descope.emulator.state_dump();
+    dump["users"]
+        .as_array()?
+        .iter()
+        .find(|u| {
+            u["loginIds"]
+                .as_array()
+                .is_some_and(|ids| ids.iter().any(|id| id == login_id))
+        })
+        .cloned()
 }
 
 /// An authorizer binary under a local Runtime API; killed on drop.

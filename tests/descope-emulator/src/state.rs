@@ -250,7 +250,9 @@ impl Store {
 
     /// The user owning this login ID (primary or additional), in any letter case.
     pub fn user_by_login(&self, login_id: &str) -> Option<&User> {
-        self.by_login.get(&login_key(login_id)).and_then(|id| self.users.get(id))
+        self.by_login
+            .get(&login_key(login_id))
+            .and_then(|id| self.users.get(id))
     }
 
     /// Resolves `loginId` or `userId` (login ID first) to a user ID, or E112102.

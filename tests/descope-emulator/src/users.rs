@@ -483,8 +483,7 @@ fn matches(user: &User, req: &SearchRequest, statuses: &[UserStatus]) -> bool {
     let created_ms = user.created_time.saturating_mul(1000);
     any_of(&req.login_ids, |l| {
         user.login_ids.iter().any(|have| login_key(have) == login_key(l))
-    })
-        && any_of(&req.user_ids, |id| &user.user_id == id)
+    }) && any_of(&req.user_ids, |id| &user.user_id == id)
         && any_of(&req.role_names, |r| user.role_names.contains(r))
         && any_of(&req.tenant_ids, in_tenant)
         && any_of(&req.emails, |e| &user.email == e)
