@@ -115,7 +115,8 @@ impl Descope {
     /// The users holding any of `login_ids`, page by page until all are read.
     pub async fn users_by_login_ids(&self, login_ids: &[String]) -> Result<Vec<User>, DescopeError> {
         // More login IDs than users can never match.
-        self.search_all(json!({ "loginIds": login_ids }), login_ids.len()).await
+        self.search_all(json!({ "loginIds": login_ids }), login_ids.len(), login_ids.len())
+            .await
     }
 
     /// The users carrying any of these Cognito `sub`s (the `cognitoSub` custom attribute; Descope's
