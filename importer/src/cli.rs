@@ -85,11 +85,12 @@ pub struct Options {
     )]
     pub user_pool_ids: Vec<String>,
 
-    /// AWS region of the pool (default: the AWS chain, then the pool ID's prefix).
+    /// AWS region of the pools: optional, a check. Each pool is read in the region its ID starts
+    /// with; a region given here (or in AWS_REGION / AWS_DEFAULT_REGION) that differs is an error.
     #[arg(long, env = "COGNITO_REGION", global = true)]
     pub region: Option<String>,
 
-    /// Cognito endpoint override (AWS_ENDPOINT_URL works too).
+    /// Cognito endpoint override (AWS_ENDPOINT_URL works too); https unless on loopback.
     #[arg(long, env = "COGNITO_ENDPOINT_URL", global = true)]
     pub cognito_endpoint_url: Option<String>,
 
@@ -106,7 +107,8 @@ pub struct Options {
     #[arg(long, env = "DESCOPE_MANAGEMENT_KEY", hide_env_values = true, global = true)]
     pub descope_management_key: Option<Secret>,
 
-    /// Descope API base URL (default: derived from the project ID like the official SDKs).
+    /// Descope API base URL (default: derived from the project ID like the official SDKs); https
+    /// unless on loopback.
     #[arg(long, env = "DESCOPE_BASE_URL", global = true)]
     pub descope_base_url: Option<String>,
 

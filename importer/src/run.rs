@@ -126,7 +126,11 @@ pub async fn run(cli: Cli) -> ExitCode {
         Ok(plan_summary) => (None, plan_summary),
         Err(e) => {
             tracing::error!("{e:#}");
-            eprintln!("error: {e:#}");
+            // A stop shows up as errors of whatever was in flight; the stop's own reason is the
+            // message that helps (printed below with the summary).
+            if abort.reason().is_none() {
+                eprintln!("error: {e:#}");
+            }
             let config = e.chain().any(|c| {
                 matches!(
                     c.downcast_ref::<DescopeError>(),
@@ -140,7 +144,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
     };
     if let Some(reason) = abort.reason() {
-        tracing::error!("stopping: {}", reason.message);
+        tracing::error!("stopped before the end: {}", reason.message);
+        eprintln!("error: stopped before the end: {}", reason.message);
         r.abort(reason.message.clone());
         code = Some(match reason.kind {
             AbortKind::Unavailable => EXIT_ABORTED,
