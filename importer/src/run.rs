@@ -2,7 +2,7 @@
 
 use std::{
     io::IsTerminal as _,
-    path::PathBuf,
+    path::Path,
     process::ExitCode,
     sync::{Arc, Mutex},
 };
@@ -365,7 +365,7 @@ async fn execute(
     Ok(plan_summary)
 }
 
-fn init_logging(path: &PathBuf, verbose: u8) -> Result<()> {
+fn init_logging(path: &Path, verbose: u8) -> Result<()> {
     // Owner-only, as the report: the log names users too.
     let file = create_private(path)?;
     let file_filter = if verbose >= 2 {
