@@ -1,5 +1,6 @@
 //! The command line. Every option also reads an environment variable (and so a `.env` file in the
-//! working directory), using the official migration tool's names where it has them.
+//! working directory: that directory only, never a parent), using the official migration tool's
+//! names where it has them.
 
 use std::path::PathBuf;
 
@@ -13,7 +14,7 @@ use crate::{
 
 /// Move a Cognito user pool into Descope: users, groups as roles, memberships, custom attributes.
 #[derive(Debug, Parser)]
-#[command(name = "cognito-to-descope", version, about, long_about = None)]
+#[command(name = "cognito-to-descope", version, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -21,6 +22,42 @@ pub struct Cli {
     /// Connection and tuning options (accepted before or after the command).
     #[command(flatten)]
     pub options: Options,
+}
+
+/// The exit codes, for `--help` (README "Exit codes" says the same).
+const EXIT_CODES: &str = "Exit codes:
+  0  every user migrated (or matches, for verify)
+  1  the run finished, but some users failed, cannot be migrated or differ (all listed)
+  2  configuration problem (a setting, a refused management key, a project that conflicts)
+  3  the run stopped before the end: Descope unavailable (MIGRATION_MAX_CONSECUTIVE_FAILURES calls
+     in a row failed after retries) or another fatal error; the report says why. Re-run to resume
+  130/143  interrupted by SIGINT (Ctrl-C) / SIGTERM; the report says so. Re-run to resume
+
+Settings come from flags, the environment, or a .env file in the working directory (only there).
+Prefer the environment or .env for DESCOPE_MANAGEMENT_KEY: a flag shows in the process list.";
+
+/// A secret from the command line or the environment: its `Debug` never shows the value, so no
+/// `{:?}` of the options (or of anything holding them) can leak it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value, for the one place that needs it (the Authorization header).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 /// The commands.
@@ -48,11 +85,12 @@ pub struct Options {
     )]
     pub user_pool_ids: Vec<String>,
 
-    /// AWS region of the pool (default: the AWS chain, then the pool ID's prefix).
+    /// AWS region of the pools: optional, a check. Each pool is read in the region its ID starts
+    /// with; a region given here (or in AWS_REGION / AWS_DEFAULT_REGION) that differs is an error.
     #[arg(long, env = "COGNITO_REGION", global = true)]
     pub region: Option<String>,
 
-    /// Cognito endpoint override (AWS_ENDPOINT_URL works too).
+    /// Cognito endpoint override (AWS_ENDPOINT_URL works too); https unless on loopback.
     #[arg(long, env = "COGNITO_ENDPOINT_URL", global = true)]
     pub cognito_endpoint_url: Option<String>,
 
@@ -64,11 +102,13 @@ pub struct Options {
     #[arg(long, env = "DESCOPE_PROJECT_ID", global = true)]
     pub descope_project_id: Option<String>,
 
-    /// Descope management key (never printed or logged).
+    /// Descope management key (never printed or logged). Prefer the environment or .env: a flag
+    /// shows in the process list.
     #[arg(long, env = "DESCOPE_MANAGEMENT_KEY", hide_env_values = true, global = true)]
-    pub descope_management_key: Option<String>,
+    pub descope_management_key: Option<Secret>,
 
-    /// Descope API base URL (default: derived from the project ID like the official SDKs).
+    /// Descope API base URL (default: derived from the project ID like the official SDKs); https
+    /// unless on loopback.
     #[arg(long, env = "DESCOPE_BASE_URL", global = true)]
     pub descope_base_url: Option<String>,
 
@@ -123,6 +163,16 @@ pub struct Options {
     /// More output: -v lists every user, -vv adds debug logs.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+
+    /// Stop the run (exit 3) after this many Descope calls in a row failed with 5xx or transport
+    /// errors after their retries, instead of failing user after user; 0 = never stop.
+    #[arg(long, env = "MIGRATION_MAX_CONSECUTIVE_FAILURES", default_value_t = 5, global = true)]
+    pub max_consecutive_failures: u32,
+
+    /// Attempts per Descope call on 5xx and transport errors (first try included; backoff doubles
+    /// from 250 ms up to 30 s between them).
+    #[arg(long, env = "DESCOPE_MAX_ATTEMPTS", default_value_t = 8, global = true)]
+    pub descope_max_attempts: u32,
 }
 
 /// A configuration problem: one message naming the setting, exit code 2.
@@ -140,6 +190,20 @@ pub struct Validated {
     pub management_key: String,
     /// Base URL.
     pub base_url: String,
+    /// The Cognito endpoint override, with the setting it came from; `None` = AWS's own endpoint.
+    pub cognito_endpoint: Option<(&'static str, String)>,
+    /// The regions of the pools (from their IDs), in order, without repeats.
+    pub regions: Vec<String>,
+}
+
+impl Validated {
+    /// The Cognito endpoint, as the plan prints it.
+    pub fn cognito_endpoint_label(&self) -> String {
+        match &self.cognito_endpoint {
+            Some((from, url)) => format!("{url} (from {from})"),
+            None => format!("AWS default for {}", self.regions.join(", ")),
+        }
+    }
 }
 
 impl std::fmt::Debug for Validated {
@@ -149,13 +213,25 @@ impl std::fmt::Debug for Validated {
             .field("project_id", &self.project_id)
             .field("management_key", &"<redacted>")
             .field("base_url", &self.base_url)
+            .field("cognito_endpoint", &self.cognito_endpoint)
+            .field("regions", &self.regions)
             .finish()
     }
 }
 
 impl Options {
-    /// Checks the settings a run cannot start without.
+    /// Checks the settings a run cannot start without, with the ambient AWS settings of the
+    /// process environment (`AWS_REGION`, `AWS_DEFAULT_REGION`, `AWS_ENDPOINT_URL...`).
     pub fn validate(&self) -> Result<Validated, ConfigError> {
+        let ambient: Vec<(&'static str, String)> = AMBIENT_AWS
+            .iter()
+            .filter_map(|name| std::env::var(name).ok().map(|value| (*name, value)))
+            .collect();
+        self.validate_with(&ambient)
+    }
+
+    /// [`Options::validate`] with the ambient AWS settings given (name, value).
+    pub fn validate_with(&self, ambient: &[(&'static str, String)]) -> Result<Validated, ConfigError> {
         let missing = |what: &str, var: &str, flag: &str| {
             ConfigError(format!(
                 "missing {what}: set {var} (environment or .env) or pass {flag}"
@@ -182,6 +258,11 @@ impl Options {
             if pools.iter().any(|p| p.pool_id == pool_id) {
                 return Err(ConfigError(format!(
                     "user pool {pool_id} is given twice in --user-pool-id / COGNITO_USER_POOL_ID"
+                )));
+            }
+            if crate::cognito::region_of(pool_id).is_none() {
+                return Err(ConfigError(format!(
+                    "invalid user pool ID {pool_id:?} in --user-pool-id / COGNITO_USER_POOL_ID: expected <region>_<id> as the Cognito console shows it (e.g. us-east-1_AbC123)"
                 )));
             }
             pools.push(PoolTarget {
@@ -212,7 +293,7 @@ impl Options {
         let management_key = self
             .descope_management_key
             .clone()
-            .filter(|k| !k.trim().is_empty())
+            .filter(|k| !k.expose().trim().is_empty())
             .ok_or_else(|| {
                 missing(
                     "Descope management key",
@@ -223,14 +304,8 @@ impl Options {
         let base_url = match &self.descope_base_url {
             Some(url) if !url.trim().is_empty() => {
                 let url = url.trim().trim_end_matches('/').to_owned();
-                match reqwest::Url::parse(&url) {
-                    Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => url,
-                    _ => {
-                        return Err(ConfigError(format!(
-                            "invalid DESCOPE_BASE_URL / --descope-base-url {url:?}: expected an http(s) URL such as https://api.descope.com"
-                        )));
-                    }
-                }
+                check_endpoint("DESCOPE_BASE_URL / --descope-base-url", &url, "https://api.descope.com")?;
+                url
             }
             _ => descope_jwt::base_url_for_project(&project_id),
         };
@@ -252,11 +327,145 @@ impl Options {
                 self.concurrency
             )));
         }
+        if !(1..=20).contains(&self.descope_max_attempts) {
+            return Err(ConfigError(format!(
+                "invalid DESCOPE_MAX_ATTEMPTS / --descope-max-attempts {}: use 1 to 20",
+                self.descope_max_attempts
+            )));
+        }
+        let cognito_endpoint = cognito_endpoint(self.cognito_endpoint_url.as_deref(), ambient)?;
+        let regions = check_regions(&pools, self.region.as_deref(), ambient)?;
         Ok(Validated {
             pools,
             project_id,
-            management_key: management_key.trim().to_owned(),
+            management_key: management_key.expose().trim().to_owned(),
             base_url,
+            cognito_endpoint,
+            regions,
         })
     }
+}
+
+/// Ambient AWS settings the importer checks against its own (read by [`Options::validate`]).
+const AMBIENT_AWS: [&str; 4] = [
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+    "AWS_ENDPOINT_URL",
+];
+
+/// The Cognito endpoint override and where it came from: `--cognito-endpoint-url` /
+/// `COGNITO_ENDPOINT_URL`, else the AWS SDK's `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`, else
+/// `AWS_ENDPOINT_URL`; each must be https unless it is on loopback.
+fn cognito_endpoint(
+    option: Option<&str>,
+    ambient: &[(&'static str, String)],
+) -> Result<Option<(&'static str, String)>, ConfigError> {
+    let ambient_value = |name: &str| {
+        ambient
+            .iter()
+            .find(|(n, v)| *n == name && !v.trim().is_empty())
+            .map(|(_, v)| v.trim().to_owned())
+    };
+    let chosen = match option.map(str::trim).filter(|v| !v.is_empty()) {
+        Some(url) => Some(("COGNITO_ENDPOINT_URL / --cognito-endpoint-url", url.to_owned())),
+        None => ambient_value("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")
+            .map(|url| ("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", url))
+            .or_else(|| ambient_value("AWS_ENDPOINT_URL").map(|url| ("AWS_ENDPOINT_URL", url))),
+    };
+    // The SDK would read the ambient variables on its own; check them even when an explicit
+    // setting wins, so a planted one is reported rather than silently shadowed.
+    for name in ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", "AWS_ENDPOINT_URL"] {
+        if let Some(url) = ambient_value(name) {
+            check_endpoint(name, &url, "https://cognito-idp.<region>.amazonaws.com")?;
+        }
+    }
+    if let Some((from, url)) = &chosen {
+        check_endpoint(from, url, "https://cognito-idp.<region>.amazonaws.com")?;
+    }
+    Ok(chosen)
+}
+
+/// An endpoint that receives the management key or feeds users into the migration must be
+/// `https://`; plain `http://` is accepted only on loopback (an emulator, moto, a local tunnel).
+pub fn check_endpoint(setting: &str, url: &str, example: &str) -> Result<(), ConfigError> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| {
+        ConfigError(format!(
+            "invalid {setting} {url:?}: expected an https URL such as {example}"
+        ))
+    })?;
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(&parsed) => Ok(()),
+        "http" => Err(ConfigError(format!(
+            "{setting} {url:?} is plain http to a host that is not loopback: use https (http is accepted only for 127.0.0.0/8, [::1] and localhost); check where the value comes from (environment, .env, AWS configuration)"
+        ))),
+        _ => Err(ConfigError(format!(
+            "invalid {setting} {url:?}: expected an https URL such as {example}"
+        ))),
+    }
+}
+
+/// Whether the URL's host is this machine: 127.0.0.0/8, ::1 or localhost.
+pub fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else { return false };
+    // IPv6 hosts come bracketed; the URL parser has already normalised IPv4 forms (127.1, 0x7f...).
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+    }
+}
+
+/// Every pool is read in the region its ID names; an explicit region (`--region` /
+/// `COGNITO_REGION`) or an ambient `AWS_REGION` / `AWS_DEFAULT_REGION` that names another is a
+/// mistake worth stopping for (with pools in several regions, any single region is). Returns the
+/// pools' regions in order.
+pub fn check_regions(
+    pools: &[PoolTarget],
+    explicit: Option<&str>,
+    ambient: &[(&'static str, String)],
+) -> Result<Vec<String>, ConfigError> {
+    let mut regions: Vec<String> = Vec::new();
+    for pool in pools {
+        if let Some(region) = crate::cognito::region_of(&pool.pool_id)
+            && !regions.iter().any(|r| r == region)
+        {
+            regions.push(region.to_owned());
+        }
+    }
+    let given = explicit
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(|r| ("COGNITO_REGION / --region", r.to_owned()))
+        .into_iter()
+        .chain(
+            ambient
+                .iter()
+                .filter(|(name, value)| {
+                    matches!(*name, "AWS_REGION" | "AWS_DEFAULT_REGION") && !value.trim().is_empty()
+                })
+                .map(|(name, value)| (*name, value.trim().to_owned())),
+        );
+    for (setting, region) in given {
+        if let Some(pool) = pools
+            .iter()
+            .find(|p| crate::cognito::region_of(&p.pool_id).is_some_and(|r| r != region))
+        {
+            let pool_region = crate::cognito::region_of(&pool.pool_id).unwrap_or_default();
+            let advice = if regions.len() > 1 {
+                format!(
+                    "the pools live in {}, so no single region fits: unset {setting}",
+                    regions.join(", ")
+                )
+            } else {
+                format!("set {setting} to {pool_region} or unset it")
+            };
+            return Err(ConfigError(format!(
+                "{setting} is {region} but user pool {} is in {pool_region} (its ID says so): {advice}",
+                pool.pool_id
+            )));
+        }
+    }
+    Ok(regions)
 }

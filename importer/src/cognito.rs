@@ -12,7 +12,10 @@ use aws_sdk_cognitoidentityprovider::{
 use futures::{StreamExt as _, TryStreamExt as _};
 use tokio::{sync::Mutex, time::Instant};
 
-use crate::model::{AttrType, CognitoUser, Group};
+use crate::{
+    abort::Abort,
+    model::{AttrType, CognitoUser, Group},
+};
 
 /// Cognito's page limit for ListUsers, ListGroups and ListUsersInGroup.
 const PAGE: i32 = 60;
@@ -31,19 +34,36 @@ const LIST_GROUPS_PER_SECOND: u32 = 4;
 /// Where and how fast to read Cognito.
 #[derive(Debug, Clone)]
 pub struct CognitoSettings {
-    /// Region; `None` falls back to the AWS chain, then to the pool ID's prefix.
+    /// Region given explicitly; validated to match every pool's region (`cli::Options::validate`),
+    /// so each pool is read in the region its ID names whatever this says.
     pub region: Option<String>,
-    /// Endpoint override (moto, VPC endpoints); `AWS_ENDPOINT_URL` works too.
+    /// Endpoint override (moto, VPC endpoints), already resolved from `COGNITO_ENDPOINT_URL`,
+    /// `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER` or `AWS_ENDPOINT_URL` and checked.
     pub endpoint_url: Option<String>,
     /// Requests per second across all Cognito calls; 0 = unpaced.
     pub requests_per_second: u32,
 }
 
-/// A paced, retrying Cognito reader.
+/// The region a pool ID names: Cognito pool IDs are `<region>_<id>` (`us-east-1_AbC123`).
+pub fn region_of(pool_id: &str) -> Option<&str> {
+    // Cognito's own pattern for pool IDs: [\w-]+_[0-9a-zA-Z]+, at most 55 characters.
+    let (region, rest) = pool_id.split_once('_')?;
+    let well_formed = pool_id.len() <= 55
+        && !region.is_empty()
+        && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !rest.is_empty()
+        && rest.bytes().all(|b| b.is_ascii_alphanumeric());
+    well_formed.then_some(region)
+}
+
+/// A paced, retrying Cognito reader: one client per region, each pool read through the client of
+/// the region its ID names.
 #[derive(Debug)]
 pub struct Cognito {
-    client: Client,
-    region: String,
+    /// Region → client.
+    clients: HashMap<String, Client>,
+    /// Stops every call once the run is asked to stop.
+    abort: Option<Abort>,
     /// Every call.
     pacer: Pacer,
     /// ListGroups calls, on top of `pacer`.
@@ -72,52 +92,90 @@ pub struct PoolInfo {
 }
 
 impl Cognito {
-    /// Builds the client from the standard AWS chain plus the explicit settings.
-    pub async fn connect(settings: &CognitoSettings, first_pool_id: &str) -> Result<Self> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
-            // The SDK's standard mode retries TooManyRequestsException and 5xx with backoff.
-            RetryConfig::standard()
-                .with_max_attempts(8)
-                .with_initial_backoff(Duration::from_millis(500)),
-        );
-        if let Some(region) = &settings.region {
-            loader = loader.region(Region::new(region.clone()));
-        }
-        if let Some(endpoint) = &settings.endpoint_url {
-            loader = loader.endpoint_url(endpoint);
-        }
-        let mut config = loader.load().await;
-        if config.region().is_none() {
-            // Pool IDs are "<region>_<id>": the last resort, and always right for real pools.
-            let derived = first_pool_id.split_once('_').map(|(region, _)| region.to_owned());
-            let Some(region) = derived else {
+    /// Builds one client per region of `pool_ids` from the standard AWS chain (credentials,
+    /// retries) plus the explicit settings. The region always comes from the pool ID.
+    pub async fn connect(settings: &CognitoSettings, pool_ids: &[String]) -> Result<Self> {
+        let mut clients = HashMap::new();
+        for pool_id in pool_ids {
+            let Some(region) = region_of(pool_id) else {
                 anyhow::bail!(
-                    "no AWS region: set COGNITO_REGION or pass --region (or AWS_REGION / an AWS profile region)"
+                    "invalid user pool ID {pool_id:?}: expected <region>_<id> as the Cognito console shows it"
                 );
             };
-            config = config.into_builder().region(Region::new(region)).build();
+            if clients.contains_key(region) {
+                continue;
+            }
+            let mut loader = aws_config::defaults(BehaviorVersion::latest())
+                .retry_config(
+                    // The SDK's standard mode retries TooManyRequestsException and 5xx with backoff.
+                    RetryConfig::standard()
+                        .with_max_attempts(8)
+                        .with_initial_backoff(Duration::from_millis(500)),
+                )
+                .region(Region::new(region.to_owned()));
+            if let Some(endpoint) = &settings.endpoint_url {
+                loader = loader.endpoint_url(endpoint);
+            }
+            let config = loader.load().await;
+            clients.insert(region.to_owned(), Client::new(&config));
         }
-        let region = config.region().map(ToString::to_string).unwrap_or_default();
         Ok(Self {
-            client: Client::new(&config),
-            region,
+            clients,
+            abort: None,
             pacer: Pacer::new(settings.requests_per_second),
             // Unpaced stays unpaced (moto, tests); otherwise the lower of the two rates.
             list_groups_pacer: Pacer::new(settings.requests_per_second.min(LIST_GROUPS_PER_SECOND)),
         })
     }
 
+    /// Ties the reader to the run's stop switch: once tripped, calls fail at once and waits end.
+    #[must_use]
+    pub fn with_abort(mut self, abort: Abort) -> Self {
+        self.abort = Some(abort);
+        self
+    }
+
+    /// The client of the pool's region, and the region.
+    fn client(&self, pool_id: &str) -> Result<(&Client, &str)> {
+        region_of(pool_id)
+            .and_then(|region| self.clients.get_key_value(region))
+            .map(|(region, client)| (client, region.as_str()))
+            .with_context(|| format!("user pool {pool_id} was not given when the Cognito reader was built"))
+    }
+
+    /// Runs one paced call unless the run is stopping; a stop ends the wait in flight.
+    async fn guarded<T>(&self, call: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        let Some(abort) = &self.abort else {
+            return call.await;
+        };
+        let stopped = || {
+            let reason = abort.reason().map(|r| r.message.clone()).unwrap_or_default();
+            anyhow::anyhow!("Cognito not read further: the run is stopping ({reason})")
+        };
+        if abort.is_tripped() {
+            return Err(stopped());
+        }
+        tokio::select! {
+            result = call => result,
+            () = abort.tripped() => Err(stopped()),
+        }
+    }
+
     /// The pool's custom attribute types and size estimate.
     pub async fn pool_info(&self, pool_id: &str) -> Result<PoolInfo> {
-        self.pacer.wait().await;
+        let (client, region) = self.client(pool_id)?;
         let out = self
-            .client
-            .describe_user_pool()
-            .user_pool_id(pool_id)
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("{}", DisplayErrorContext(e)))
-            .with_context(|| format!("DescribeUserPool {pool_id} in {}", self.region))?;
+            .guarded(async {
+                self.pacer.wait().await;
+                client
+                    .describe_user_pool()
+                    .user_pool_id(pool_id)
+                    .send()
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}", DisplayErrorContext(e)))
+                    .with_context(|| format!("DescribeUserPool {pool_id} in {region}"))
+            })
+            .await?;
         let pool = out.user_pool.context("DescribeUserPool returned no pool")?;
         let mut custom_types = HashMap::new();
         for attr in pool.schema_attributes() {
@@ -148,21 +206,25 @@ impl Cognito {
 
     /// Every group of the pool.
     pub async fn groups(&self, pool_id: &str) -> Result<Vec<Group>> {
+        let (client, _) = self.client(pool_id)?;
         let mut groups = Vec::new();
         let mut token = None;
         loop {
-            self.list_groups_pacer.wait().await;
-            self.pacer.wait().await;
             let out = self
-                .client
-                .list_groups()
-                .user_pool_id(pool_id)
-                .limit(PAGE)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", DisplayErrorContext(e)))
-                .with_context(|| format!("ListGroups {pool_id}"))?;
+                .guarded(async {
+                    self.list_groups_pacer.wait().await;
+                    self.pacer.wait().await;
+                    client
+                        .list_groups()
+                        .user_pool_id(pool_id)
+                        .limit(PAGE)
+                        .set_next_token(token.take())
+                        .send()
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{}", DisplayErrorContext(e)))
+                        .with_context(|| format!("ListGroups {pool_id}"))
+                })
+                .await?;
             for group in out.groups() {
                 if let Some(name) = group.group_name() {
                     groups.push(Group {
@@ -210,18 +272,22 @@ impl Cognito {
         // State: Some(token) while a page is due (`None` for the first), None after the last.
         futures::stream::try_unfold(Some(None::<String>), move |state| async move {
             let Some(token) = state else { return Ok(None) };
-            self.pacer.wait().await;
+            let (client, _) = self.client(pool_id)?;
             let out = self
-                .client
-                .list_users_in_group()
-                .user_pool_id(pool_id)
-                .group_name(&group.name)
-                .limit(PAGE)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", DisplayErrorContext(e)))
-                .with_context(|| format!("ListUsersInGroup {pool_id} {:?}", group.name))?;
+                .guarded(async {
+                    self.pacer.wait().await;
+                    client
+                        .list_users_in_group()
+                        .user_pool_id(pool_id)
+                        .group_name(&group.name)
+                        .limit(PAGE)
+                        .set_next_token(token)
+                        .send()
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{}", DisplayErrorContext(e)))
+                        .with_context(|| format!("ListUsersInGroup {pool_id} {:?}", group.name))
+                })
+                .await?;
             let usernames = out
                 .users()
                 .iter()
@@ -234,17 +300,21 @@ impl Cognito {
 
     /// One page of users, starting at `token` (`None` for the first page).
     pub async fn users_page(&self, pool_id: &str, token: Option<String>) -> Result<UserPage> {
-        self.pacer.wait().await;
+        let (client, _) = self.client(pool_id)?;
         let out = self
-            .client
-            .list_users()
-            .user_pool_id(pool_id)
-            .limit(PAGE)
-            .set_pagination_token(token)
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("{}", DisplayErrorContext(e)))
-            .with_context(|| format!("ListUsers {pool_id}"))?;
+            .guarded(async {
+                self.pacer.wait().await;
+                client
+                    .list_users()
+                    .user_pool_id(pool_id)
+                    .limit(PAGE)
+                    .set_pagination_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}", DisplayErrorContext(e)))
+                    .with_context(|| format!("ListUsers {pool_id}"))
+            })
+            .await?;
         let users = out.users().iter().filter_map(to_user).collect();
         Ok(UserPage {
             users,

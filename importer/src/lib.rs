@@ -5,6 +5,7 @@
 //! in batches, [`migrate`] and [`verify`] are the two commands, [`report`] records every outcome.
 //! The binary (`main.rs`) only wires the command line into these.
 
+pub mod abort;
 pub mod cli;
 pub mod cognito;
 pub mod descope;

@@ -5,8 +5,10 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 fn main() -> ExitCode {
-    // Settings may live in a .env file in the working directory, as with the official tool.
-    match dotenvy::dotenv() {
+    // Settings may live in a .env file in the working directory, as with the official tool: that
+    // directory only. (`dotenvy::dotenv()` would also search every parent directory, so a .env
+    // planted higher up could redirect DESCOPE_BASE_URL and receive the management key.)
+    match dotenvy::from_path(std::path::Path::new(".env")) {
         Ok(_) => {}
         Err(e) if e.not_found() => {}
         Err(e) => {

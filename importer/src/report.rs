@@ -155,6 +155,8 @@ pub struct Reporter {
     seen: u64,
     started: Instant,
     report: Option<JsonReport>,
+    /// Why the run stopped before its end, once it did.
+    aborted: Option<String>,
 }
 
 impl Reporter {
@@ -185,7 +187,20 @@ impl Reporter {
             seen: 0,
             started: Instant::now(),
             report,
+            aborted: None,
         }
+    }
+
+    /// Sizes the progress bar once the pools' sizes are known.
+    pub fn set_expected(&mut self, expected: u64) {
+        if let Some(bar) = &self.progress {
+            bar.set_length(expected.max(1));
+        }
+    }
+
+    /// Marks the run as stopped before its end; the summary and the report say why.
+    pub fn abort(&mut self, reason: impl Into<String>) {
+        self.aborted.get_or_insert_with(|| reason.into());
     }
 
     /// Records one user.
@@ -352,8 +367,13 @@ impl Reporter {
                 out.push_str(&format!("  {}\n", describe(user)));
             }
         }
+        if let Some(reason) = &self.aborted {
+            out.push_str(&format!(
+                "Stopped before the end: {reason}\nRun again to resume: users already migrated are left as they are, and nothing is created twice.\n"
+            ));
+        }
         if let Some(report) = self.report.take() {
-            let summary = json!({
+            let mut summary = json!({
                 "users": self.seen,
                 "outcomes": self.outcomes,
                 "problems": self.problem_kinds,
@@ -361,6 +381,9 @@ impl Reporter {
                 "seconds": elapsed.as_secs_f64(),
                 "extra": extra,
             });
+            if let Some(reason) = &self.aborted {
+                summary["aborted"] = json!({ "reason": reason });
+            }
             let path = report.finish(&summary)?;
             out.push_str(&format!("JSON report: {}\n", path.display()));
         }
@@ -413,12 +436,9 @@ pub struct JsonReport {
 }
 
 impl JsonReport {
-    /// Creates the file and writes the run's header.
+    /// Creates the file (owner-only, see [`create_private`]) and writes the run's header.
     pub fn create(path: &Path, run: &Value) -> Result<Self> {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-        }
-        let file = File::create(path).with_context(|| format!("creating the report {}", path.display()))?;
+        let file = create_private(path).with_context(|| format!("creating the report {}", path.display()))?;
         let mut out = BufWriter::new(file);
         write!(out, "{{\"run\":{run},\"users\":[")?;
         Ok(Self {
@@ -443,4 +463,38 @@ impl JsonReport {
         self.out.flush()?;
         Ok(self.path)
     }
+}
+
+/// Creates (or truncates) a file only its owner can read and write (0600 on Unix): logs and reports
+/// hold names, emails and phone numbers. An existing file is truncated and gets 0600 too, whatever
+/// mode it had. A missing parent directory is created owner-only (0700); an existing one is left
+/// as it is.
+pub fn create_private(path: &Path) -> Result<File> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_private_dir(parent)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path)?;
+    // The mode above applies only to a file this call creates.
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .with_context(|| format!("making {} readable by its owner only", path.display()))?;
+    Ok(file)
+}
+
+/// Creates a directory and its missing parents, each owner-only (0700 on Unix, before the umask).
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))
 }

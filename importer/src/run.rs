@@ -1,30 +1,44 @@
 //! One invocation of the tool: logging, clients, the command, the summary and the exit code.
 
 use std::{
-    fs::File,
     io::IsTerminal as _,
-    path::{Path, PathBuf},
+    path::Path,
     process::ExitCode,
     sync::{Arc, Mutex},
 };
 
 use anyhow::{Context as _, Result};
-use serde_json::json;
+use serde_json::{Value, json};
 use tracing_subscriber::{EnvFilter, Layer as _, layer::SubscriberExt as _, util::SubscriberInitExt as _};
 
 use crate::{
+    abort::{Abort, AbortKind},
     cli::{Cli, Command, Validated},
     cognito::{Cognito, CognitoSettings},
     descope::{Descope, DescopeClient, DescopeError, RetryPolicy},
     mapping::MappingRules,
     migrate::{self, RunSettings},
     pipeline::{Pools, StreamSettings},
-    report::{JsonReport, Outcome, Reporter},
+    report::{JsonReport, Outcome, Reporter, create_private},
     verify,
 };
 
+/// Exit code for a run that finished with users that failed, cannot be migrated or differ.
+pub const EXIT_FAILURES: u8 = 1;
+
 /// Exit code for a configuration problem (as the issue and the official tool's users expect).
 pub const EXIT_CONFIG: u8 = 2;
+
+/// Exit code for a run that stopped before its end (Descope unavailable, another fatal error).
+/// A signal exits with 128 + its number instead, as shells report it.
+pub const EXIT_ABORTED: u8 = 3;
+
+/// The time stamp in log and report names, in the official tool's form `%d_%m_%Y_%H:%M:%S`. `:` is
+/// not allowed in Windows file names, so there `-` takes its place.
+pub fn log_stamp(time: &chrono::DateTime<chrono::Local>, windows: bool) -> String {
+    let stamp = time.format("%d_%m_%Y_%H:%M:%S").to_string();
+    if windows { stamp.replace(':', "-") } else { stamp }
+}
 
 /// Runs the parsed command line to completion and returns the process exit code.
 pub async fn run(cli: Cli) -> ExitCode {
@@ -41,8 +55,8 @@ pub async fn run(cli: Cli) -> ExitCode {
     };
     // Named as the official tool names its logs; a second run within the same second gets a suffix
     // rather than overwriting the first one's log.
-    let mut stamp = chrono::Local::now().format("%d_%m_%Y_%H:%M:%S").to_string();
-    let base_stamp = stamp.clone();
+    let base_stamp = log_stamp(&chrono::Local::now(), cfg!(windows));
+    let mut stamp = base_stamp.clone();
     for n in 2.. {
         if !cli
             .options
@@ -67,23 +81,173 @@ pub async fn run(cli: Cli) -> ExitCode {
         .report
         .clone()
         .unwrap_or_else(|| cli.options.log_dir.join(format!("{kind}_report_cognito_{stamp}.json")));
-    match execute(&cli, &validated, dry_run, &report_path).await {
-        Ok(code) => {
-            eprintln!("Log: {}", log_path.display());
-            code
+
+    // The report exists before the first call, so a run stopped by any fatal error or a signal
+    // still leaves one that says why.
+    let report = match JsonReport::create(&report_path, &run_info(&cli, &validated, dry_run)) {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("error: cannot write the JSON report: {e:#} (choose another --report / MIGRATION_REPORT)");
+            return ExitCode::from(EXIT_CONFIG);
         }
+    };
+    let reporter = Arc::new(Mutex::new(Reporter::new(
+        cli.options.verbose,
+        0,
+        std::io::stderr().is_terminal(),
+        Some(report),
+    )));
+    let abort = Abort::new();
+    listen_for_signals(&abort);
+    let policy = RetryPolicy {
+        rate_multiplier: cli.options.descope_rate_multiplier,
+        max_attempts: cli.options.descope_max_attempts,
+        ..RetryPolicy::default()
+    };
+    let descope = DescopeClient::new(
+        &validated.base_url,
+        &validated.project_id,
+        &validated.management_key,
+        policy,
+    )
+    .map(|client| {
+        Arc::new(Descope::new(
+            client.with_abort(abort.clone(), cli.options.max_consecutive_failures),
+        ))
+    })
+    .context("building the HTTP client");
+    let result = match &descope {
+        Ok(descope) => execute(&cli, &validated, dry_run, descope, &abort, &reporter).await,
+        Err(e) => Err(anyhow::anyhow!("{e:#}")),
+    };
+
+    let mut r = reporter.lock().unwrap_or_else(|p| p.into_inner());
+    let (mut code, plan_summary) = match result {
+        Ok(plan_summary) => (None, plan_summary),
         Err(e) => {
             tracing::error!("{e:#}");
-            eprintln!("error: {e:#}");
-            eprintln!("Log: {}", log_path.display());
+            // A stop shows up as errors of whatever was in flight; the stop's own reason is the
+            // message that helps (printed below with the summary).
+            if abort.reason().is_none() {
+                eprintln!("error: {e:#}");
+            }
             let config = e.chain().any(|c| {
                 matches!(
                     c.downcast_ref::<DescopeError>(),
                     Some(DescopeError::Unauthorized { .. })
                 )
             }) || e.chain().any(|c| c.downcast_ref::<SetupConflict>().is_some());
-            ExitCode::from(if config { EXIT_CONFIG } else { 1 })
+            if abort.reason().is_none() {
+                r.abort(format!("{e:#}"));
+            }
+            (Some(if config { EXIT_CONFIG } else { EXIT_ABORTED }), json!(null))
         }
+    };
+    if let Some(reason) = abort.reason() {
+        tracing::error!("stopped before the end: {}", reason.message);
+        eprintln!("error: stopped before the end: {}", reason.message);
+        r.abort(reason.message.clone());
+        code = Some(match reason.kind {
+            AbortKind::Unavailable => EXIT_ABORTED,
+            AbortKind::CredentialsRefused => EXIT_CONFIG,
+            AbortKind::Interrupted { number, .. } => 128u8.saturating_add(number),
+        });
+    }
+    let stats = descope.as_ref().ok().map(|d| d.stats()).unwrap_or_default();
+    let peak = peak_rss_mib();
+    let extra = json!({
+        "descopeCalls": stats,
+        "plan": plan_summary,
+        "peakRssMiB": peak,
+        "cpuSeconds": cpu_seconds(),
+        "finishedAt": chrono::Utc::now().to_rfc3339(),
+    });
+    match r.finish(extra) {
+        Ok(summary) => print!("{summary}"),
+        Err(e) => {
+            eprintln!("error: writing the JSON report {} failed: {e:#}", report_path.display());
+            code.get_or_insert(EXIT_ABORTED);
+        }
+    }
+    println!(
+        "Descope calls: {} ({} requests, {} rate-limited, {} retried){}",
+        stats.calls,
+        stats.requests,
+        stats.rate_limited,
+        stats.retried,
+        peak.map(|p| format!("; peak memory {p:.0} MiB")).unwrap_or_default()
+    );
+    eprintln!("Log: {}", log_path.display());
+    ExitCode::from(code.unwrap_or(if r.failure_count() > 0 { EXIT_FAILURES } else { 0 }))
+}
+
+/// The run's settings, as the report's `run` header records them (never the key).
+fn run_info(cli: &Cli, v: &Validated, dry_run: bool) -> Value {
+    let options = &cli.options;
+    json!({
+        "command": if matches!(cli.command, Command::Verify) { "verify" } else { "migrate" },
+        "dryRun": dry_run,
+        "pools": v.pools,
+        "descopeProjectId": v.project_id,
+        "descopeBaseUrl": v.base_url,
+        "cognitoEndpoint": v.cognito_endpoint_label(),
+        "batchSize": options.batch_size,
+        "concurrency": options.concurrency,
+        "loginId": options.login_id,
+        "additionalLoginIds": options.additional_login_ids,
+        "onConflict": options.on_conflict,
+        "allowUnverifiedLoginIds": options.allow_unverified_login_ids,
+        "strict": options.strict,
+        "maxConsecutiveFailures": options.max_consecutive_failures,
+        "startedAt": chrono::Utc::now().to_rfc3339(),
+    })
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM trips the run's stop switch; the run then unwinds and finishes its
+/// report. A second signal ends the process at once.
+fn listen_for_signals(abort: &Abort) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut interrupt), Ok(mut terminate)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+        else {
+            tracing::warn!("cannot listen for SIGINT/SIGTERM: a signal ends the run without a summary");
+            return;
+        };
+        let abort = abort.clone();
+        tokio::spawn(async move {
+            let mut first = true;
+            loop {
+                let (signal, number) = tokio::select! {
+                    _ = interrupt.recv() => ("SIGINT", 2u8),
+                    _ = terminate.recv() => ("SIGTERM", 15u8),
+                };
+                if !first {
+                    std::process::exit(128 + i32::from(number));
+                }
+                first = false;
+                abort.trip(
+                    AbortKind::Interrupted { signal, number },
+                    format!("interrupted by {signal}"),
+                );
+                eprintln!("\n{signal}: stopping and writing the report (a second signal quits at once)");
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    {
+        let abort = abort.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                abort.trip(
+                    AbortKind::Interrupted {
+                        signal: "Ctrl-C",
+                        number: 2,
+                    },
+                    "interrupted by Ctrl-C",
+                );
+            }
+        });
     }
 }
 
@@ -92,21 +256,47 @@ pub async fn run(cli: Cli) -> ExitCode {
 #[error("{0}")]
 struct SetupConflict(String);
 
-async fn execute(cli: &Cli, v: &Validated, dry_run: bool, report_path: &Path) -> Result<ExitCode> {
+/// The command itself; returns the plan's summary for the report.
+async fn execute(
+    cli: &Cli,
+    v: &Validated,
+    dry_run: bool,
+    descope: &Arc<Descope>,
+    abort: &Abort,
+    reporter: &Arc<Mutex<Reporter>>,
+) -> Result<Value> {
     let options = &cli.options;
+    let pool_list: Vec<String> = v
+        .pools
+        .iter()
+        .map(|p| match &p.tenant {
+            Some(t) => format!("{} -> tenant {t}", p.pool_id),
+            None => p.pool_id.clone(),
+        })
+        .collect();
+    let header = match cli.command {
+        Command::Verify => "Verifying",
+        Command::Migrate { .. } if dry_run => "Dry run (nothing is written)",
+        Command::Migrate { .. } => "Migrating",
+    };
+    // Both endpoints, before any call: a planted endpoint (a stray .env, an ambient variable) could
+    // receive the management key or feed forged users into the migration.
+    println!(
+        "{header}: {} into Descope project {}\n  Descope API: {}\n  Cognito API: {}",
+        pool_list.join(", "),
+        v.project_id,
+        v.base_url,
+        v.cognito_endpoint_label()
+    );
     let cognito_settings = CognitoSettings {
         region: options.region.clone(),
-        endpoint_url: options.cognito_endpoint_url.clone(),
+        endpoint_url: v.cognito_endpoint.as_ref().map(|(_, url)| url.clone()),
         requests_per_second: options.cognito_rps,
     };
-    let cognito = Cognito::connect(&cognito_settings, &v.pools[0].pool_id).await?;
-    let policy = RetryPolicy {
-        rate_multiplier: options.descope_rate_multiplier,
-        ..RetryPolicy::default()
-    };
-    let client = DescopeClient::new(&v.base_url, &v.project_id, &v.management_key, policy)
-        .context("building the HTTP client")?;
-    let descope = Arc::new(Descope::new(client));
+    let pool_ids: Vec<String> = v.pools.iter().map(|p| p.pool_id.clone()).collect();
+    let cognito = Cognito::connect(&cognito_settings, &pool_ids)
+        .await?
+        .with_abort(abort.clone());
     let pools = Pools::read(&cognito, &v.pools).await?;
     let custom_types = pools.custom_types().map_err(|e| SetupConflict(e.to_string()))?;
     let rules = MappingRules {
@@ -120,69 +310,26 @@ async fn execute(cli: &Cli, v: &Validated, dry_run: bool, report_path: &Path) ->
         batch_size: options.batch_size,
         concurrency: options.concurrency,
     };
-    let pool_list: Vec<String> = v
-        .pools
-        .iter()
-        .map(|p| match &p.tenant {
-            Some(t) => format!("{} -> tenant {t}", p.pool_id),
-            None => p.pool_id.clone(),
-        })
-        .collect();
-    let run_info = json!({
-        "command": if matches!(cli.command, Command::Verify) { "verify" } else { "migrate" },
-        "dryRun": dry_run,
-        "pools": v.pools,
-        "descopeProjectId": v.project_id,
-        "descopeBaseUrl": v.base_url,
-        "batchSize": options.batch_size,
-        "concurrency": options.concurrency,
-        "loginId": options.login_id,
-        "additionalLoginIds": options.additional_login_ids,
-        "onConflict": options.on_conflict,
-        "allowUnverifiedLoginIds": options.allow_unverified_login_ids,
-        "strict": options.strict,
-        "startedAt": chrono::Utc::now().to_rfc3339(),
-    });
-    let report = JsonReport::create(report_path, &run_info)?;
-    let terminal = std::io::stderr().is_terminal();
-    let reporter = Arc::new(Mutex::new(Reporter::new(
-        options.verbose,
-        pools.estimated_users(),
-        terminal,
-        Some(report),
-    )));
+    reporter
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .set_expected(pools.estimated_users());
 
     let mut plan_summary = json!(null);
     match cli.command {
         Command::Verify => {
-            println!(
-                "Verifying {} against Descope project {}",
-                pool_list.join(", "),
-                v.project_id
-            );
             verify::run(
                 &cognito,
-                Arc::clone(&descope),
+                Arc::clone(descope),
                 &pools,
                 &rules,
                 stream,
-                Arc::clone(&reporter),
+                Arc::clone(reporter),
             )
             .await?;
         }
         Command::Migrate { .. } => {
-            let header = if dry_run {
-                "Dry run (nothing is written)"
-            } else {
-                "Migrating"
-            };
-            println!(
-                "{header}: {} into Descope project {} at {}",
-                pool_list.join(", "),
-                v.project_id,
-                v.base_url
-            );
-            let plan = migrate::plan(&descope, &pools).await?;
+            let plan = migrate::plan(descope, &pools).await?;
             if !plan.conflicts.is_empty() {
                 return Err(SetupConflict(format!(
                     "the Descope project conflicts with the pools; fix these first:\n  {}",
@@ -191,7 +338,7 @@ async fn execute(cli: &Cli, v: &Validated, dry_run: bool, report_path: &Path) ->
                 .into());
             }
             if !dry_run {
-                migrate::apply(&descope, &plan).await?;
+                migrate::apply(descope, &plan).await?;
             }
             print!("{}", plan.render(dry_run));
             plan_summary = json!({
@@ -205,7 +352,7 @@ async fn execute(cli: &Cli, v: &Validated, dry_run: bool, report_path: &Path) ->
                 conflict: options.on_conflict,
                 dry_run,
             };
-            migrate::users(&cognito, Arc::clone(&descope), &pools, &settings, Arc::clone(&reporter)).await?;
+            migrate::users(&cognito, Arc::clone(descope), &pools, &settings, Arc::clone(reporter)).await?;
             let nothing_planned = plan.attributes_to_create.is_empty()
                 && plan.tenants_to_create.is_empty()
                 && plan.roles_to_create.is_empty();
@@ -215,7 +362,7 @@ async fn execute(cli: &Cli, v: &Validated, dry_run: bool, report_path: &Path) ->
                 + r.count(&Outcome::Updated)
                 + r.count(&Outcome::Merged);
             print!("{}", fallback_notice(&pools, &r, options.allow_unverified_login_ids));
-            if !dry_run && nothing_planned && writes == 0 && r.failure_count() == 0 {
+            if !dry_run && nothing_planned && writes == 0 && r.failure_count() == 0 && !abort.is_tripped() {
                 println!(
                     "Nothing to do: Descope already matches Cognito for all {} users.",
                     r.total()
@@ -223,31 +370,7 @@ async fn execute(cli: &Cli, v: &Validated, dry_run: bool, report_path: &Path) ->
             }
         }
     }
-    let stats = descope.stats();
-    let peak = peak_rss_mib();
-    let extra = json!({
-        "descopeCalls": stats,
-        "plan": plan_summary,
-        "peakRssMiB": peak,
-        "cpuSeconds": cpu_seconds(),
-        "finishedAt": chrono::Utc::now().to_rfc3339(),
-    });
-    let mut r = reporter.lock().unwrap_or_else(|p| p.into_inner());
-    let summary = r.finish(extra)?;
-    print!("{summary}");
-    println!(
-        "Descope calls: {} ({} requests, {} rate-limited, {} retried){}",
-        stats.calls,
-        stats.requests,
-        stats.rate_limited,
-        stats.retried,
-        peak.map(|p| format!("; peak memory {p:.0} MiB")).unwrap_or_default()
-    );
-    Ok(if r.failure_count() > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(plan_summary)
 }
 
 /// Per pool: how many users do not get their email or phone as login ID, and what that means when
@@ -279,11 +402,9 @@ fn fallback_notice(pools: &Pools, reporter: &crate::report::Reporter, allowed: b
     out
 }
 
-fn init_logging(path: &PathBuf, verbose: u8) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let file = File::create(path)?;
+fn init_logging(path: &Path, verbose: u8) -> Result<()> {
+    // Owner-only, as the report: the log names users too.
+    let file = create_private(path)?;
     let file_filter = if verbose >= 2 {
         "info,importer=debug,cognito_to_descope=debug"
     } else {

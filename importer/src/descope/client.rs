@@ -7,11 +7,17 @@
 //!
 //! Retrying a write is safe here because the importer never trusts a write's response alone: users
 //! that "fail" as already existing are read back and compared (see `migrate`).
+//!
+//! The abort rule: a run stops instead of failing user after user when Descope is down. After
+//! `max_consecutive_failures` calls in a row have failed with 5xx or transport errors after all
+//! their retries (a call that gets any other answer resets the count), or at once when Descope
+//! refuses the credentials, the client trips the run's [`Abort`]: calls not yet sent fail with
+//! [`DescopeError::Aborted`] and calls waiting (backoff, pacing, a slow answer) end.
 
 use std::{
     sync::{
         Mutex,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicU32, AtomicU64, Ordering},
     },
     time::Duration,
 };
@@ -22,6 +28,10 @@ use serde::{Serialize, de::DeserializeOwned};
 use tokio::time::Instant;
 
 use super::wire::ErrorBody;
+use crate::abort::{Abort, AbortKind};
+
+/// The last failure of a call that ran out of rate-limit waits (Descope answers; it is not down).
+const STILL_RATE_LIMITED: &str = "still rate limited (HTTP 429)";
 
 /// How hard to retry.
 #[derive(Debug, Clone)]
@@ -62,6 +72,12 @@ pub enum DescopeError {
     Unauthorized {
         /// 401 or 403.
         status: u16,
+    },
+    /// The run is stopping (Descope unavailable, credentials refused, interrupted): not sent.
+    #[error("not sent: the run is stopping ({reason})")]
+    Aborted {
+        /// Why the run stops.
+        reason: String,
     },
     /// Descope answered with an error that retrying cannot fix.
     #[error("Descope answered HTTP {status} {code} on {path}: {message}")]
@@ -123,6 +139,10 @@ pub struct DescopeClient {
     requests: AtomicU64,
     rate_limited: AtomicU64,
     retried: AtomicU64,
+    /// Calls in a row that failed with 5xx or transport errors after their retries.
+    consecutive_failures: AtomicU32,
+    /// The run's stop switch and the count of consecutive failures that trips it.
+    abort: Option<(Abort, u32)>,
 }
 
 impl std::fmt::Debug for DescopeClient {
@@ -157,7 +177,18 @@ impl DescopeClient {
             requests: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
             retried: AtomicU64::new(0),
+            consecutive_failures: AtomicU32::new(0),
+            abort: None,
         })
+    }
+
+    /// Ties the client to the run's stop switch: `max_consecutive_failures` calls in a row that
+    /// fail with 5xx or transport errors after their retries trip it (0 = never), and so does a
+    /// refused management key; once tripped, no further request is sent.
+    #[must_use]
+    pub fn with_abort(mut self, abort: Abort, max_consecutive_failures: u32) -> Self {
+        self.abort = Some((abort, max_consecutive_failures));
+        self
     }
 
     /// Counters so far.
@@ -186,6 +217,60 @@ impl DescopeClient {
     }
 
     async fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, DescopeError> {
+        let Some((abort, max_failures)) = &self.abort else {
+            return self.send_with_retries(method, path, body).await;
+        };
+        if let Some(reason) = abort.reason() {
+            return Err(DescopeError::Aborted {
+                reason: reason.message.clone(),
+            });
+        }
+        // A stop ends the wait in flight (backoff, pacing, a slow answer). A write cut off here
+        // may or may not have happened; a re-run settles it like any lost answer.
+        let result = tokio::select! {
+            result = self.send_with_retries(method, path, body) => result,
+            () = abort.tripped() => {
+                return Err(DescopeError::Aborted {
+                    reason: abort.reason().map(|r| r.message.clone()).unwrap_or_default(),
+                });
+            }
+        };
+        match &result {
+            Err(DescopeError::Exhausted { path, attempts, last }) if last != STILL_RATE_LIMITED => {
+                let failures = self.consecutive_failures.fetch_add(1, Ordering::Relaxed) + 1;
+                if *max_failures > 0 && failures >= *max_failures {
+                    abort.trip(
+                        AbortKind::Unavailable,
+                        format!(
+                            "Descope unavailable: {failures} calls in a row failed after their retries \
+                             (the last: {path} after {attempts} attempts: {last})"
+                        ),
+                    );
+                }
+            }
+            Err(DescopeError::Unauthorized { status }) => {
+                abort.trip(
+                    AbortKind::CredentialsRefused,
+                    format!(
+                        "Descope refused the credentials (HTTP {status}): check DESCOPE_PROJECT_ID and \
+                         DESCOPE_MANAGEMENT_KEY"
+                    ),
+                );
+            }
+            // Still rate limited: Descope answers, so it is not down; the count stays as it is.
+            Err(DescopeError::Exhausted { .. }) => {}
+            // Any other answer (success, a 4xx, an unexpected body) shows Descope is reachable.
+            _ => self.consecutive_failures.store(0, Ordering::Relaxed),
+        }
+        result
+    }
+
+    async fn send_with_retries<B: Serialize, T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
@@ -222,7 +307,7 @@ impl DescopeClient {
                             return Err(DescopeError::Exhausted {
                                 path: path.to_owned(),
                                 attempts: failures + rate_limit_waits,
-                                last: "still rate limited (HTTP 429)".to_owned(),
+                                last: STILL_RATE_LIMITED.to_owned(),
                             });
                         }
                         let wait = retry_after(&response).unwrap_or(self.policy.max_delay);

@@ -438,6 +438,13 @@ impl Importer<'_> {
             .env("AWS_CONFIG_FILE", "/dev/null")
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
             .env("AWS_EC2_METADATA_DISABLED", "true")
+            // The caller's own AWS settings must not point the demo elsewhere (or conflict with
+            // the pool's region, which the importer refuses).
+            .env_remove("AWS_REGION")
+            .env_remove("AWS_DEFAULT_REGION")
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")
+            .env_remove("AWS_PROFILE")
             .env("COGNITO_REGION", "us-east-1")
             .env("COGNITO_ENDPOINT_URL", &self.moto.url)
             .env("COGNITO_USER_POOL_ID", &self.moto.pool_id)

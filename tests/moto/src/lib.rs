@@ -119,6 +119,12 @@ impl Moto {
         client_for(&self.url)
     }
 
+    /// A Cognito client for this server in another region: moto keeps each region's pools apart
+    /// and names a pool's ID after the region it was created in (`eu-west-1_...`).
+    pub fn client_in(&self, region: &str) -> Client {
+        client_for_region(&self.url, region)
+    }
+
     /// Where moto serves the pool's JWKS (the same key set for every pool).
     pub fn jwks_url(&self, pool_id: &str) -> String {
         format!("{}/{pool_id}/.well-known/jwks.json", self.url)
@@ -145,9 +151,14 @@ impl Drop for Moto {
 /// A Cognito client for any endpoint (moto, or a recording stand-in): region [`REGION`], static
 /// test credentials, so no credential chain or AWS configuration on the machine is consulted.
 pub fn client_for(endpoint_url: &str) -> Client {
+    client_for_region(endpoint_url, REGION)
+}
+
+/// [`client_for`] in another region.
+pub fn client_for_region(endpoint_url: &str, region: &str) -> Client {
     let config = aws_sdk_cognitoidentityprovider::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
+        .region(Region::new(region.to_owned()))
         .credentials_provider(Credentials::new("test", "test", None, None, "static"))
         .endpoint_url(endpoint_url)
         .build();
