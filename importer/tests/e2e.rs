@@ -816,3 +816,40 @@ async fn a_login_id_that_changes_between_runs_moves_on_the_same_descope_user() {
     assert_eq!(dump["users"][0]["verifiedEmail"], true);
     assert_eq!(importer.run(&["verify"]).await.code, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_version_user_is_recognised_by_its_sub_and_gets_its_pool() {
+    let moto = Moto::start();
+    let pool = Pool::create(moto.client(), "upgraded", &[]).await;
+    pool.user("kim", &[("email", "kim@example.com"), ("email_verified", "true")])
+        .await;
+    let stage = descope(descope_config()).await;
+    let importer = Importer::new(&moto, &stage, &[&pool.id]);
+    assert_eq!(importer.run(&["migrate"]).await.code, 0);
+    // What the first version left: the same user with a sub but no pool.
+    let sub = pool.sub("kim").await;
+    manage(
+        &stage,
+        "/v1/mgmt/user/update",
+        json!({"loginId": "kim@example.com", "email": "kim@example.com", "verifiedEmail": true,
+               "customAttributes": {"cognitoSub": sub, "freshlyMigrated": true}}),
+    )
+    .await;
+    let user_id = stage.emulator.state_dump()["users"][0]["userId"].clone();
+
+    let run = importer.run(&["migrate"]).await;
+    assert_eq!(run.code, 0, "{}", run.output());
+    assert_eq!(run.outcome("Updated"), 1, "{}", run.output());
+    let kim = run.user("kim");
+    let fields: Vec<&str> = kim["mismatches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["field"].as_str().unwrap())
+        .collect();
+    assert!(fields.contains(&"customAttributes.cognitoPoolId"), "{fields:?}");
+    let dump = stage.emulator.state_dump();
+    assert_eq!(descope_user_count(&dump), 1);
+    assert_eq!(dump["users"][0]["userId"], user_id);
+    assert_eq!(dump["users"][0]["customAttributes"]["cognitoPoolId"], pool.id.as_str());
+}
