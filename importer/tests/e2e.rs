@@ -853,3 +853,48 @@ async fn a_first_version_user_is_recognised_by_its_sub_and_gets_its_pool() {
     assert_eq!(dump["users"][0]["userId"], user_id);
     assert_eq!(dump["users"][0]["customAttributes"]["cognitoPoolId"], pool.id.as_str());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dry_run_warns_when_a_pool_that_signs_in_by_email_falls_back_to_usernames() {
+    let moto = Moto::start();
+    let created = moto
+        .client()
+        .create_user_pool()
+        .pool_name("by-email")
+        .username_attributes(aws_sdk_cognitoidentityprovider::types::UsernameAttributeType::Email)
+        .send()
+        .await
+        .unwrap();
+    let pool_id = created.user_pool.unwrap().id.unwrap();
+    let pool = Pool::from_id(moto.client(), &pool_id);
+    pool.user("never-verified@example.com", &[("email", "never-verified@example.com")])
+        .await;
+    pool.user(
+        "fine@example.com",
+        &[("email", "fine@example.com"), ("email_verified", "true")],
+    )
+    .await;
+    let stage = descope(descope_config()).await;
+    let importer = Importer::new(&moto, &stage, &[&pool_id]);
+    let dry = importer.run(&["migrate", "--dry-run"]).await;
+    assert_eq!(dry.code, 0, "{}", dry.output());
+    let count = format!("Pool {pool_id}: 1 users have an unverified");
+    for expected in [
+        count.as_str(),
+        "This pool signs users in by email",
+        "--allow-unverified-login-ids",
+    ] {
+        assert!(dry.stdout.contains(expected), "missing {expected:?}: {}", dry.output());
+    }
+    // With the flag the notice names no risk it already took.
+    let mut allowed = Importer::new(&moto, &stage, &[&pool_id]);
+    allowed
+        .extra_env
+        .push(("MIGRATION_ALLOW_UNVERIFIED_LOGIN_IDS".into(), "true".into()));
+    let dry = allowed.run(&["migrate", "--dry-run"]).await;
+    assert!(
+        !dry.stdout.contains("This pool signs users in by email"),
+        "{}",
+        dry.output()
+    );
+}

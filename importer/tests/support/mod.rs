@@ -53,6 +53,14 @@ impl Pool {
         }
     }
 
+    /// A pool created elsewhere (e.g. with sign-in by email).
+    pub fn from_id(client: Client, id: &str) -> Self {
+        Self {
+            pool: UserPool::from_id(client, id),
+            app_client: None,
+        }
+    }
+
     /// A group with a description (the importer copies it to the Descope role).
     pub async fn group(&self, name: &str, description: &str) {
         self.client()
