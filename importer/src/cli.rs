@@ -69,8 +69,32 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Check, user by user, that Descope holds what Cognito implies; exit 1 on any mismatch.
+    /// Check, user by user, that Descope holds what Cognito implies, and that every Descope user
+    /// of the pools still exists in Cognito; exit 1 on any mismatch.
     Verify,
+    /// During a cutover: `migrate`, plus the changes that take access away (roles of groups the
+    /// user left, users disabled or deleted in Cognito). Cognito is the source of truth. Run with
+    /// --dry-run first.
+    Sync {
+        /// Read everything and print what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Delete Descope users whose Cognito user was deleted, instead of disabling them. RISK:
+        /// their Descope history and anything granted in Descope is gone for good.
+        #[arg(long)]
+        delete_removed: bool,
+    },
+}
+
+impl Command {
+    /// The log and report name's kind, and whether this is a dry run.
+    pub fn kind(&self) -> (&'static str, bool) {
+        match self {
+            Self::Migrate { dry_run } => ("migration", *dry_run),
+            Self::Verify => ("verify", false),
+            Self::Sync { dry_run, .. } => ("sync", *dry_run),
+        }
+    }
 }
 
 /// Options shared by both commands.

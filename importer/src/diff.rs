@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::{
     descope::wire::{User, UserBody, UserTenant},
-    mapping::{COGNITO_MERGED_AT, FRESHLY_MIGRATED, fold_login_id},
+    mapping::{COGNITO_GROUPS, COGNITO_MERGED_AT, FRESHLY_MIGRATED, fold_login_id},
     model::{DesiredUser, Status},
 };
 
@@ -39,14 +39,65 @@ pub struct Limits {
     pub raise_verified: bool,
     /// Whether roles and tenant roles are compared (and so may be added by a patch).
     pub copy_roles: bool,
+    /// `sync`: whether roles the user holds because of a Cognito group it has left are removed.
+    pub remove_lost_roles: bool,
 }
 
 impl Limits {
-    /// Everything compared: a user this tool created for the identity.
+    /// Everything compared (roles one way): a user this tool created for the identity.
     pub const FULL: Self = Self {
         raise_verified: true,
         copy_roles: true,
+        remove_lost_roles: false,
     };
+
+    /// The same limits, removing lost roles too (`sync`).
+    pub fn with_removals(self, remove: bool) -> Self {
+        Self {
+            remove_lost_roles: remove && self.copy_roles,
+            ..self
+        }
+    }
+}
+
+/// `cognitoGroups`: pool ID → the roles the user holds *because of* that pool's Cognito groups.
+/// Removals touch only these, never roles granted in Descope.
+pub fn group_record(actual: &User) -> BTreeMap<String, Vec<String>> {
+    actual
+        .custom_attributes
+        .get(COGNITO_GROUPS)
+        .and_then(Value::as_str)
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_default()
+}
+
+/// The roles `actual` holds in the place `desired`'s pool grants them (project roles, or the
+/// pool's tenant).
+fn held_roles<'a>(desired: &DesiredUser, actual: &'a User) -> &'a [String] {
+    match &desired.tenant {
+        Some((tenant, _)) => actual
+            .user_tenants
+            .iter()
+            .find(|t| &t.tenant_id == tenant)
+            .map_or(&[][..], |t| t.role_names.as_slice()),
+        None => &actual.role_names,
+    }
+}
+
+/// Roles the user held because of this pool's groups before this run: the record, or for a user
+/// imported before the record existed, every held role named like one of the pool's groups (the
+/// import created those roles from the groups; a role of the same name granted in Descope cannot
+/// be told apart and is counted as Cognito's, the safe direction for a privilege).
+fn owned_before(desired: &DesiredUser, actual: &User) -> Vec<String> {
+    let held = held_roles(desired, actual);
+    match group_record(actual).remove(&desired.identity.pool_id) {
+        Some(recorded) => recorded.into_iter().filter(|r| held.contains(r)).collect(),
+        None => held
+            .iter()
+            .filter(|r| desired.pool_groups.contains(r))
+            .cloned()
+            .collect(),
+    }
 }
 
 /// The limits for an account that existed before the import and is (being) merged with a Cognito
@@ -60,6 +111,7 @@ pub fn merge_limits(desired: &DesiredUser, actual: &User) -> Limits {
     Limits {
         raise_verified: false,
         copy_roles: desired.login_id_is_verified_contact() && verified_in_descope,
+        remove_lost_roles: false,
     }
 }
 
@@ -162,6 +214,37 @@ pub fn compare_with(desired: &DesiredUser, actual: &User, limits: Limits) -> Vec
     if !limits.copy_roles {
         return out;
     }
+    // Which roles come from Cognito: after a sync exactly the groups; after a migrate also the
+    // earlier groups' roles it did not remove (so a later sync still can).
+    let before = owned_before(desired, actual);
+    let lost: Vec<String> = before.iter().filter(|r| !desired.groups.contains(r)).cloned().collect();
+    let mut owned: Vec<String> = desired.groups.clone();
+    if !limits.remove_lost_roles {
+        owned.extend(lost.iter().cloned());
+    }
+    owned.sort();
+    owned.dedup();
+    let mut record = group_record(actual);
+    if record.get(&desired.identity.pool_id) != Some(&owned) {
+        let was = record.get(&desired.identity.pool_id).cloned();
+        record.insert(desired.identity.pool_id.clone(), owned);
+        out.push(Mismatch {
+            field: "cognitoGroups".to_owned(),
+            expected: serde_json::to_string(&record).unwrap_or_default(),
+            actual: show(&was),
+        });
+    }
+    if limits.remove_lost_roles && !lost.is_empty() {
+        let field = match &desired.tenant {
+            Some((tenant, _)) => format!("tenants.{tenant}.removedRoles"),
+            None => "removedRoles".to_owned(),
+        };
+        out.push(Mismatch {
+            field,
+            expected: serde_json::to_string(&lost).unwrap_or_default(),
+            actual: show(&held_roles(desired, actual)),
+        });
+    }
     let missing_roles: Vec<&String> = desired
         .roles
         .iter()
@@ -247,18 +330,44 @@ pub fn patch(desired: &DesiredUser, actual: &User, mismatches: &[Mismatch]) -> O
         body.custom_attributes = Some(merged);
         any = true;
     }
-    if needs("roles") {
-        let mut roles = actual.role_names.clone();
+    if let Some(record) = mismatches.iter().find(|m| m.field == "cognitoGroups") {
+        let mut attributes = body
+            .custom_attributes
+            .take()
+            .unwrap_or_else(|| actual.custom_attributes.clone());
+        attributes.insert(COGNITO_GROUPS.to_owned(), Value::String(record.expected.clone()));
+        body.custom_attributes = Some(attributes);
+        any = true;
+    }
+    let removed = |field: &str| -> Vec<String> {
+        mismatches
+            .iter()
+            .find(|m| m.field == field)
+            .and_then(|m| serde_json::from_str(&m.expected).ok())
+            .unwrap_or_default()
+    };
+    let lost = removed("removedRoles");
+    if needs("roles") || !lost.is_empty() {
+        let mut roles: Vec<String> = actual
+            .role_names
+            .iter()
+            .filter(|r| !lost.contains(r))
+            .cloned()
+            .collect();
         roles.extend(desired.roles.iter().filter(|r| !actual.role_names.contains(r)).cloned());
         body.role_names = Some(roles);
         any = true;
     }
     if let Some((tenant, roles)) = &desired.tenant
-        && needs(&format!("tenants.{tenant}"))
+        && mismatches
+            .iter()
+            .any(|m| m.field.starts_with(&format!("tenants.{tenant}")))
     {
+        let lost = removed(&format!("tenants.{tenant}.removedRoles"));
         let mut tenants = actual.user_tenants.clone();
         match tenants.iter_mut().find(|t| &t.tenant_id == tenant) {
             Some(t) => {
+                t.role_names.retain(|r| !lost.contains(r));
                 let missing: Vec<String> = roles.iter().filter(|r| !t.role_names.contains(r)).cloned().collect();
                 t.role_names.extend(missing);
             }
@@ -293,6 +402,8 @@ mod tests {
             },
             owner: None,
             warnings: vec![],
+            groups: vec!["admins".into()],
+            pool_groups: std::sync::Arc::from(vec!["admins".to_owned()]),
             login_id: "a@x.io".into(),
             additional_login_ids: vec![],
             email: Some("a@x.io".into()),
@@ -328,6 +439,7 @@ mod tests {
                 ("freshlyMigrated".to_owned(), json!(false)),
                 ("seats".to_owned(), json!(12.0)),
                 ("addedInDescope".to_owned(), json!("x")),
+                (COGNITO_GROUPS.to_owned(), json!(r#"{"p":["admins"]}"#)),
             ]
             .into(),
             ..User::default()
@@ -419,5 +531,34 @@ mod tests {
         let fields: Vec<String> = compare(&d, &a).into_iter().map(|m| m.field).collect();
         assert!(fields.contains(&"roles".to_owned()), "verified on both sides: roles");
         assert_eq!(limits(&d, &actual()), Limits::FULL, "the tool's own users");
+    }
+
+    #[test]
+    fn sync_removes_only_roles_that_came_from_cognito_groups() {
+        let mut d = desired();
+        d.roles = vec![];
+        d.groups = vec![];
+        d.pool_groups = ["admins".to_owned(), "editors".to_owned()].into_iter().collect();
+        let mut a = actual();
+        a.role_names = vec!["admins".into(), "granted-later".into()];
+        a.custom_attributes.remove(COGNITO_GROUPS);
+        // No record yet (imported before it existed): roles named like a group are Cognito's.
+        let sync = Limits::FULL.with_removals(true);
+        let m = compare_with(&d, &a, sync);
+        let removed = m.iter().find(|m| m.field == "removedRoles").unwrap();
+        assert_eq!(removed.expected, r#"["admins"]"#);
+        let p = patch(&d, &a, &m).unwrap();
+        assert_eq!(p.role_names, Some(vec!["granted-later".to_owned()]));
+        let record = p.custom_attributes.unwrap()[COGNITO_GROUPS].clone();
+        assert_eq!(record, json!(r#"{"p":[]}"#));
+        // migrate (no removals) records the role as still Cognito's, so a later sync can remove it.
+        let m = compare(&d, &a);
+        assert!(!m.iter().any(|m| m.field == "removedRoles"));
+        let record = m.iter().find(|m| m.field == "cognitoGroups").unwrap();
+        assert_eq!(record.expected, r#"{"p":["admins"]}"#);
+        // With a record, a role granted in Descope under a group's name is kept.
+        a.custom_attributes
+            .insert(COGNITO_GROUPS.to_owned(), json!(r#"{"p":[]}"#));
+        assert_eq!(compare_with(&d, &a, sync), vec![]);
     }
 }

@@ -16,7 +16,10 @@
 //! | groups | project roles, or tenant roles when the pool imports into a tenant |
 //! | (always) | custom attribute `freshlyMigrated` = true (Boolean) |
 
-use std::collections::{BTreeMap, HashMap};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+};
 
 use serde_json::{Number, Value};
 
@@ -30,6 +33,10 @@ pub const COGNITO_POOL_ID: &str = "cognitoPoolId";
 
 /// The Cognito `sub` of the user (with [`COGNITO_POOL_ID`], its identity).
 pub const COGNITO_SUB: &str = "cognitoSub";
+
+/// Pool ID → the roles a Descope user holds because of that pool's Cognito groups (JSON text), so
+/// that `sync` removes only those, never roles granted in Descope.
+pub const COGNITO_GROUPS: &str = "cognitoGroups";
 
 /// Set (to the time, RFC 3339) on a Descope account that existed before the import and was merged
 /// with a Cognito user by `--on-conflict merge`: an audit trail, and the mark that keeps later runs
@@ -56,6 +63,7 @@ const KEPT_STANDARD: &[(&str, &str)] = &[
 const METADATA: &[(&str, &str)] = &[
     (COGNITO_POOL_ID, "Cognito user pool ID"),
     (COGNITO_MERGED_AT, "the importer (--on-conflict merge)"),
+    (COGNITO_GROUPS, "Cognito groups (roles they granted, per pool)"),
     ("cognitoUsername", "Cognito username"),
     ("cognitoUserStatus", "Cognito UserStatus"),
     ("cognitoCreatedAt", "Cognito UserCreateDate"),
@@ -430,6 +438,9 @@ pub fn map_user(
         Some(tenant) => (Vec::new(), Some((tenant.to_owned(), groups.to_vec()))),
         None => (groups.to_vec(), None),
     };
+    let mut sorted_groups = groups.to_vec();
+    sorted_groups.sort();
+    sorted_groups.dedup();
     Ok(DesiredUser {
         pool,
         cognito_username: user.username.clone(),
@@ -459,6 +470,8 @@ pub fn map_user(
         custom_attributes: custom,
         owns_profile: true,
         warnings,
+        groups: sorted_groups,
+        pool_groups: Arc::from(Vec::new()),
     })
 }
 

@@ -49,6 +49,15 @@ pub struct RunSettings {
     pub conflict: ConflictPolicy,
     /// Read everything, write nothing.
     pub dry_run: bool,
+    /// `sync`: also take access away (lost groups' roles, users deleted in Cognito).
+    pub sync: Option<SyncSettings>,
+}
+
+/// What `sync` does beyond `migrate`.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncSettings {
+    /// Delete the Descope users of deleted Cognito users instead of disabling them.
+    pub delete_removed: bool,
 }
 
 /// The writes that precede the users.
@@ -187,12 +196,48 @@ pub async fn users(
         pool_ids,
         conflict: settings.conflict,
         dry_run: settings.dry_run,
+        sync: settings.sync.is_some(),
     });
+    let batches = Arc::clone(&context);
     let handle = move |batch: Vec<DesiredUser>| {
-        let context = Arc::clone(&context);
+        let context = Arc::clone(&batches);
         async move { context.handle(batch).await }
     };
-    pipeline::run(cognito, pools, &settings.rules, settings.stream, on_unmappable, handle).await
+    let listed = pipeline::run(cognito, pools, &settings.rules, settings.stream, on_unmappable, handle).await?;
+    if let Some(sync) = settings.sync {
+        for (target, subs) in pools.targets.iter().zip(&listed) {
+            context.removed_in_cognito(&target.pool_id, subs, sync).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The Descope users of `pool_id` whose `sub` Cognito no longer lists (deleted there), read in
+/// full (Cognito has no change feed).
+pub async fn gone_from_cognito(descope: &Descope, pool_id: &str, listed: &HashSet<String>) -> Result<Vec<User>> {
+    let users = descope
+        .users_of_pool(pool_id)
+        .await
+        .with_context(|| format!("reading the Descope users of pool {pool_id}"))?;
+    Ok(users
+        .into_iter()
+        .filter(|u| matches!(u.cognito_identity(), (Some(sub), Some(pool)) if pool == pool_id && !listed.contains(sub)))
+        .collect())
+}
+
+/// A report line for a Descope user whose Cognito user is gone.
+pub fn gone_outcome(pool_id: &str, user: &User, outcome: Outcome, reason: Option<String>) -> UserOutcome {
+    let username = user
+        .custom_attributes
+        .get("cognitoUsername")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("(unknown)")
+        .to_owned();
+    UserOutcome {
+        sub: user.cognito_identity().0.map(str::to_owned),
+        reason,
+        ..UserOutcome::new(pool_id, username, user.login_ids.first().cloned(), outcome)
+    }
 }
 
 /// A batch split by whether Descope already has each user's identity.
@@ -275,9 +320,47 @@ struct BatchContext {
     pool_ids: Arc<Vec<String>>,
     conflict: ConflictPolicy,
     dry_run: bool,
+    /// `sync`: roles of groups the user left are removed.
+    sync: bool,
 }
 
 impl BatchContext {
+    /// The comparison this run makes: `sync` also removes roles of groups the user left.
+    fn compare(&self, user: &DesiredUser, actual: &User) -> Vec<diff::Mismatch> {
+        diff::compare_with(user, actual, diff::limits(user, actual).with_removals(self.sync))
+    }
+
+    /// `sync`: disables (or deletes) the Descope users of `pool_id` whose Cognito user is gone,
+    /// ending their sessions. Idempotent: a re-run finds them disabled and reports them again.
+    async fn removed_in_cognito(&self, pool_id: &str, listed: &HashSet<String>, sync: SyncSettings) -> Result<()> {
+        let gone = gone_from_cognito(&self.descope, pool_id, listed).await?;
+        for user in gone {
+            let login_id = user.login_ids.first().cloned().unwrap_or_default();
+            let disabled = user.status == Status::Disabled.as_str();
+            let (outcome, reason) = match (self.dry_run, sync.delete_removed, disabled) {
+                (true, true, _) => (Outcome::WouldDelete, None),
+                (true, false, false) => (Outcome::WouldDisable, None),
+                (_, false, true) => (Outcome::RemovedInCognito, None),
+                (false, true, _) => match self.descope.delete_user(&login_id).await {
+                    Ok(()) => (Outcome::Deleted, None),
+                    Err(e) => (Outcome::Failed, Some(format!("deleting failed: {e}"))),
+                },
+                (false, false, false) => {
+                    let done = async {
+                        self.descope.set_status(&login_id, Status::Disabled.as_str()).await?;
+                        self.descope.logout(&login_id).await
+                    };
+                    match done.await {
+                        Ok(()) => (Outcome::Disabled, None),
+                        Err(e) => (Outcome::Failed, Some(format!("disabling failed: {e}"))),
+                    }
+                }
+            };
+            lock(&self.reporter).record(gone_outcome(pool_id, &user, outcome, reason));
+        }
+        Ok(())
+    }
+
     fn record(&self, user: &DesiredUser, outcome: Outcome, reason: Option<String>, mismatches: Vec<diff::Mismatch>) {
         let outcome = match outcome {
             Outcome::Created if !user.warnings.is_empty() => Outcome::CreatedWithWarnings,
@@ -329,7 +412,7 @@ impl BatchContext {
     /// Dry run: classify each user by what Descope holds now.
     async fn preview(&self, lookup: Lookup) {
         for (user, actual) in &lookup.found {
-            let mismatches = diff::compare(user, actual);
+            let mismatches = self.compare(user, actual);
             let outcome = if mismatches.is_empty() {
                 Outcome::Unchanged
             } else {
@@ -524,7 +607,7 @@ impl BatchContext {
     /// Brings this tool's own users (found by identity) to match Cognito.
     async fn settle(&self, found: Vec<(DesiredUser, User)>) {
         for (user, actual) in found {
-            let mismatches = diff::compare(&user, &actual);
+            let mismatches = self.compare(&user, &actual);
             if mismatches.is_empty() {
                 self.record(&user, Outcome::Unchanged, None, vec![]);
                 continue;
@@ -568,10 +651,16 @@ impl BatchContext {
                 return Err(Applied::Failed(format!("patch failed: {failure}")));
             }
         }
-        if let Some(status) = diff::status_change(desired, mismatches)
-            && let Err(e) = self.descope.set_status(&login_id, status.as_str()).await
-        {
-            return Err(Applied::Failed(format!("setting status failed: {e}")));
+        if let Some(status) = diff::status_change(desired, mismatches) {
+            if let Err(e) = self.descope.set_status(&login_id, status.as_str()).await {
+                return Err(Applied::Failed(format!("setting status failed: {e}")));
+            }
+            // Disabled in Cognito: end the Descope sessions too, not only future sign-ins.
+            if status == Status::Disabled
+                && let Err(e) = self.descope.logout(&login_id).await
+            {
+                return Err(Applied::Failed(format!("disabled, but signing out failed: {e}")));
+            }
         }
         Ok(())
     }

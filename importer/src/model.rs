@@ -168,6 +168,12 @@ pub struct DesiredUser {
     /// What was migrated differently from Cognito (a value left out, an unverified email that is
     /// not a login ID...). The user is still migrated; the report lists these.
     pub warnings: Vec<Warning>,
+    /// The user's groups in its pool, sorted (the roles recorded in `cognitoGroups`).
+    pub groups: Vec<String>,
+    /// Every group of the pool (set by the pipeline): how a user imported before `cognitoGroups`
+    /// existed is read.
+    #[serde(skip)]
+    pub pool_groups: std::sync::Arc<[String]>,
 }
 
 impl DesiredUser {

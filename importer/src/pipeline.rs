@@ -6,7 +6,7 @@
 //! pool starts, so two pools never write the same person at the same time.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     future::Future,
     sync::{Arc, Mutex},
 };
@@ -96,8 +96,11 @@ pub struct StreamSettings {
     pub concurrency: usize,
 }
 
+/// The `sub` of every user Cognito listed, per pool (in run order): who still exists there.
+pub type Listed = Vec<HashSet<String>>;
+
 /// Streams every pool's users through `handle` in batches. `unmappable` receives each user that
-/// cannot be migrated. Returns after every batch has been handled.
+/// cannot be migrated. Returns, after every batch has been handled, the subs Cognito listed.
 pub async fn run<H, Fut>(
     cognito: &Cognito,
     pools: &Pools,
@@ -105,7 +108,7 @@ pub async fn run<H, Fut>(
     settings: StreamSettings,
     mut unmappable: impl FnMut(Unmappable),
     handle: H,
-) -> Result<()>
+) -> Result<Listed>
 where
     H: Fn(Vec<DesiredUser>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
@@ -113,7 +116,9 @@ where
     // Folded login ID → the first Cognito user that claimed it (across pools: one person in
     // several pools is one Descope user, but only when the login ID is a contact both verified).
     let mut seen: HashMap<String, Claim> = HashMap::new();
+    let mut listed: Listed = Vec::new();
     for (pool, target) in pools.targets.iter().enumerate() {
+        let pool_groups: Arc<[String]> = pools.groups[pool].iter().map(|g| g.name.clone()).collect();
         let started = std::time::Instant::now();
         let members = cognito.memberships(&target.pool_id, &pools.groups[pool]).await?;
         tracing::info!(
@@ -122,7 +127,7 @@ where
             seconds = started.elapsed().as_secs_f64(),
             "memberships gathered"
         );
-        let contacts = index_contacts(cognito, &target.pool_id).await?;
+        let (contacts, mut subs) = index_contacts(cognito, &target.pool_id).await?;
         tracing::info!(
             pool = %target.pool_id,
             contacts = contacts.len(),
@@ -151,6 +156,10 @@ where
             loop {
                 let page = cognito.users_page(&target.pool_id, token.take()).await?;
                 for user in &page.users {
+                    // Also users created since the pre-pass: the sync must not take them as deleted.
+                    if let Some(sub) = user.attributes.get("sub") {
+                        subs.insert(sub.clone());
+                    }
                     let groups = members.get(&user.username).map(Vec::as_slice).unwrap_or_default();
                     match map_user(
                         user,
@@ -203,6 +212,7 @@ where
                                     );
                                 }
                             }
+                            desired.pool_groups = Arc::clone(&pool_groups);
                             batch.push(desired);
                             if batch.len() >= settings.batch_size {
                                 let full = std::mem::replace(&mut batch, Vec::with_capacity(settings.batch_size));
@@ -234,8 +244,9 @@ where
         }
         outcome?;
         tracing::info!(pool = %target.pool_id, seconds = started.elapsed().as_secs_f64(), "pool done");
+        listed.push(subs);
     }
-    Ok(())
+    Ok(listed)
 }
 
 /// The first Cognito user that claimed a login ID in this run.
@@ -261,17 +272,21 @@ impl Claim {
 /// The pre-pass: every email and phone of the pool, with who verified them, so that the verified
 /// owner of a shared contact keeps it whatever the listing order (one extra ListUsers call per 60
 /// users).
-async fn index_contacts(cognito: &Cognito, pool_id: &str) -> Result<ContactIndex> {
+async fn index_contacts(cognito: &Cognito, pool_id: &str) -> Result<(ContactIndex, HashSet<String>)> {
     let mut index = ContactIndex::default();
+    let mut subs = HashSet::new();
     let mut token = None;
     loop {
         let page = cognito.users_page(pool_id, token.take()).await?;
         for user in &page.users {
             index.add(user);
+            if let Some(sub) = user.attributes.get("sub") {
+                subs.insert(sub.clone());
+            }
         }
         token = page.next;
         if token.is_none() {
-            return Ok(index);
+            return Ok((index, subs));
         }
     }
 }

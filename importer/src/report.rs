@@ -47,6 +47,18 @@ pub enum Outcome {
     WouldUpdate,
     /// Dry run: `--on-conflict merge` would merge it into an existing Descope account.
     WouldMerge,
+    /// `sync`: the Cognito user was deleted; its Descope user is now disabled and signed out.
+    Disabled,
+    /// `sync --delete-removed`: the Cognito user was deleted; so is its Descope user now.
+    Deleted,
+    /// `sync` dry run: would be disabled (deleted in Cognito).
+    WouldDisable,
+    /// `sync --delete-removed` dry run: would be deleted (deleted in Cognito).
+    WouldDelete,
+    /// The Cognito user was deleted and its Descope user is already disabled: nothing to do.
+    RemovedInCognito,
+    /// `verify`: a Descope user of the pool whose Cognito user no longer exists is still enabled.
+    NotInCognito,
     /// `verify`: the Descope user matches Cognito.
     Verified,
     /// `verify`: the Descope user differs from Cognito.
@@ -70,6 +82,12 @@ impl Outcome {
             Self::WouldCreate => "would create",
             Self::WouldUpdate => "would update",
             Self::WouldMerge => "would merge into an existing account",
+            Self::Disabled => "deleted in Cognito: disabled",
+            Self::Deleted => "deleted in Cognito: deleted",
+            Self::WouldDisable => "deleted in Cognito: would disable",
+            Self::WouldDelete => "deleted in Cognito: would delete",
+            Self::RemovedInCognito => "deleted in Cognito, disabled in Descope",
+            Self::NotInCognito => "deleted in Cognito, still enabled in Descope",
             Self::Verified => "matches",
             Self::Mismatch => "differs",
             Self::Missing => "missing in Descope",
@@ -80,7 +98,7 @@ impl Outcome {
     pub fn is_failure(&self) -> bool {
         matches!(
             self,
-            Self::Failed | Self::Unmigratable | Self::Conflict | Self::Mismatch | Self::Missing
+            Self::Failed | Self::Unmigratable | Self::Conflict | Self::Mismatch | Self::Missing | Self::NotInCognito
         )
     }
 }

@@ -49,10 +49,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let (kind, dry_run) = match cli.command {
-        Command::Migrate { dry_run } => ("migration", dry_run),
-        Command::Verify => ("verify", false),
-    };
+    let (kind, dry_run) = cli.command.kind();
     // Named as the official tool names its logs; a second run within the same second gets a suffix
     // rather than overwriting the first one's log.
     let base_stamp = log_stamp(&chrono::Local::now(), cfg!(windows));
@@ -185,7 +182,12 @@ pub async fn run(cli: Cli) -> ExitCode {
 fn run_info(cli: &Cli, v: &Validated, dry_run: bool) -> Value {
     let options = &cli.options;
     json!({
-        "command": if matches!(cli.command, Command::Verify) { "verify" } else { "migrate" },
+        "command": match cli.command {
+            Command::Verify => "verify",
+            Command::Migrate { .. } => "migrate",
+            Command::Sync { .. } => "sync",
+        },
+        "deleteRemoved": matches!(cli.command, Command::Sync { delete_removed: true, .. }),
         "dryRun": dry_run,
         "pools": v.pools,
         "descopeProjectId": v.project_id,
@@ -276,8 +278,9 @@ async fn execute(
         .collect();
     let header = match cli.command {
         Command::Verify => "Verifying",
-        Command::Migrate { .. } if dry_run => "Dry run (nothing is written)",
+        Command::Migrate { .. } | Command::Sync { .. } if dry_run => "Dry run (nothing is written)",
         Command::Migrate { .. } => "Migrating",
+        Command::Sync { .. } => "Syncing (Cognito wins, removals included)",
     };
     // Both endpoints, before any call: a planted endpoint (a stray .env, an ambient variable) could
     // receive the management key or feed forged users into the migration.
@@ -328,7 +331,7 @@ async fn execute(
             )
             .await?;
         }
-        Command::Migrate { .. } => {
+        Command::Migrate { .. } | Command::Sync { .. } => {
             let plan = migrate::plan(descope, &pools).await?;
             if !plan.conflicts.is_empty() {
                 return Err(SetupConflict(format!(
@@ -351,6 +354,10 @@ async fn execute(
                 stream,
                 conflict: options.on_conflict,
                 dry_run,
+                sync: match cli.command {
+                    Command::Sync { delete_removed, .. } => Some(migrate::SyncSettings { delete_removed }),
+                    _ => None,
+                },
             };
             migrate::users(&cognito, Arc::clone(descope), &pools, &settings, Arc::clone(reporter)).await?;
             let nothing_planned = plan.attributes_to_create.is_empty()
@@ -360,7 +367,9 @@ async fn execute(
             let writes = r.count(&Outcome::Created)
                 + r.count(&Outcome::CreatedWithWarnings)
                 + r.count(&Outcome::Updated)
-                + r.count(&Outcome::Merged);
+                + r.count(&Outcome::Merged)
+                + r.count(&Outcome::Disabled)
+                + r.count(&Outcome::Deleted);
             print!("{}", fallback_notice(&pools, &r, options.allow_unverified_login_ids));
             if !dry_run && nothing_planned && writes == 0 && r.failure_count() == 0 && !abort.is_tripped() {
                 println!(

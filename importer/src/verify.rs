@@ -27,6 +27,8 @@ pub async fn run(
 ) -> Result<()> {
     let pool_ids: Arc<Vec<String>> = Arc::new(pools.targets.iter().map(|t| t.pool_id.clone()).collect());
     let on_unmappable = pipeline::record_unmappable(&reporter, &pool_ids);
+    let descope_for_reverse = Arc::clone(&descope);
+    let reporter_for_reverse = Arc::clone(&reporter);
     let handle = move |batch: Vec<DesiredUser>| {
         let descope = Arc::clone(&descope);
         let reporter = Arc::clone(&reporter);
@@ -50,7 +52,20 @@ pub async fn run(
             }
         }
     };
-    pipeline::run(cognito, pools, rules, stream, on_unmappable, handle).await
+    let listed = pipeline::run(cognito, pools, rules, stream, on_unmappable, handle).await?;
+    // The reverse direction: Descope users of the pools whose Cognito user is gone. Disabled is
+    // what `sync` leaves them as; still enabled is a finding.
+    for (target, subs) in pools.targets.iter().zip(&listed) {
+        for user in migrate::gone_from_cognito(&descope_for_reverse, &target.pool_id, subs).await? {
+            let outcome = if user.status == crate::model::Status::Disabled.as_str() {
+                Outcome::RemovedInCognito
+            } else {
+                Outcome::NotInCognito
+            };
+            lock(&reporter_for_reverse).record(migrate::gone_outcome(&target.pool_id, &user, outcome, None));
+        }
+    }
+    Ok(())
 }
 
 type Checked = (DesiredUser, Outcome, Option<String>, Vec<diff::Mismatch>);
@@ -72,7 +87,8 @@ async fn check(descope: &Descope, batch: Vec<DesiredUser>) -> Vec<Checked> {
         .found
         .into_iter()
         .map(|(user, actual)| {
-            let mismatches = diff::compare(&user, &actual);
+            // Roles of groups the user left are a difference (`sync` removes them).
+            let mismatches = diff::compare_with(&user, &actual, diff::limits(&user, &actual).with_removals(true));
             let outcome = if mismatches.is_empty() {
                 Outcome::Verified
             } else {

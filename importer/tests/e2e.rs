@@ -898,3 +898,122 @@ async fn the_dry_run_warns_when_a_pool_that_signs_in_by_email_falls_back_to_user
         dry.output()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_takes_access_away_that_cognito_took_away_and_keeps_what_descope_granted() {
+    let moto = Moto::start();
+    let pool = Pool::create(moto.client(), "cutover", &[]).await;
+    pool.group("editor", "Edit").await;
+    pool.group("viewer", "Read").await;
+    let verified = |email: &'static str| [("email", email), ("email_verified", "true")];
+    for (name, email, groups) in [
+        ("ana", "ana@example.com", &["editor", "viewer"][..]),
+        ("bob", "bob@example.com", &["editor"][..]),
+        ("cyd", "cyd@example.com", &["viewer"][..]),
+    ] {
+        pool.user(name, &verified(email)).await;
+        for group in groups {
+            pool.add_to_group(name, group).await;
+        }
+    }
+    let stage = descope(descope_config()).await;
+    let importer = Importer::new(&moto, &stage, &[&pool.id]);
+    assert_eq!(importer.run(&["migrate"]).await.code, 0);
+    // Granted in Descope after the import: never Cognito's to take away.
+    manage(
+        &stage,
+        "/v1/mgmt/role/create",
+        json!({"name": "support", "description": "granted in Descope"}),
+    )
+    .await;
+    manage(
+        &stage,
+        "/v2/mgmt/user/update/role/add",
+        json!({"loginId": "ana@example.com", "roleNames": ["support"]}),
+    )
+    .await;
+    // Weeks later in Cognito: ana leaves editor, bob is disabled, cyd is deleted.
+    let cognito = pool.client();
+    cognito
+        .admin_remove_user_from_group()
+        .user_pool_id(&pool.id)
+        .username("ana")
+        .group_name("editor")
+        .send()
+        .await
+        .unwrap();
+    pool.disable("bob").await;
+    cognito
+        .admin_delete_user()
+        .user_pool_id(&pool.id)
+        .username("cyd")
+        .send()
+        .await
+        .unwrap();
+
+    // verify sees both directions; migrate alone never takes a role away.
+    let verify = importer.run(&["verify"]).await;
+    assert_eq!(verify.code, 1, "{}", verify.output());
+    assert_eq!(verify.outcome("NotInCognito"), 1, "{}", verify.output());
+    assert_eq!(verify.user("cyd")["outcome"], "notInCognito");
+    let fields: Vec<String> = verify.user("ana")["mismatches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["field"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(fields.contains(&"removedRoles".to_owned()), "{fields:?}");
+
+    let before = stage.emulator.state_dump();
+    let dry = importer.run(&["sync", "--dry-run"]).await;
+    assert_eq!(dry.code, 0, "{}", dry.output());
+    assert_eq!(
+        (dry.outcome("WouldUpdate"), dry.outcome("WouldDisable")),
+        (2, 1),
+        "{}",
+        dry.output()
+    );
+    assert_eq!(stage.emulator.state_dump(), before, "a dry run writes nothing");
+
+    let sync = importer.run(&["sync"]).await;
+    assert_eq!(sync.code, 0, "{}", sync.output());
+    assert_eq!(
+        (sync.outcome("Updated"), sync.outcome("Disabled")),
+        (2, 1),
+        "{}",
+        sync.output()
+    );
+    let users = users_by_login(&stage.emulator.state_dump());
+    let mut ana_roles: Vec<&str> = users["ana@example.com"]["roleNames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    ana_roles.sort();
+    assert_eq!(ana_roles, vec!["support", "viewer"]);
+    assert_eq!(users["bob@example.com"]["status"], "disabled");
+    assert_eq!(
+        users["cyd@example.com"]["status"], "disabled",
+        "deleted in Cognito: disabled by default"
+    );
+    let logouts = stage
+        .emulator
+        .request_log()
+        .iter()
+        .filter(|r| r.path == "/v1/mgmt/user/logout" && r.status == Some(200))
+        .count();
+    assert_eq!(logouts, 2, "disabling bob and cyd ends their sessions");
+
+    // Converged: a re-run changes nothing, verify agrees, and the removed user stays reported.
+    let again = importer.run(&["sync"]).await;
+    assert!(again.stdout.contains("Nothing to do"), "{}", again.output());
+    assert_eq!(again.outcome("RemovedInCognito"), 1);
+    let verify = importer.run(&["verify"]).await;
+    assert_eq!(verify.code, 0, "{}", verify.output());
+
+    // Deleting is an explicit choice.
+    let delete = importer.run(&["sync", "--delete-removed"]).await;
+    assert_eq!(delete.outcome("Deleted"), 1, "{}", delete.output());
+    assert!(!users_by_login(&stage.emulator.state_dump()).contains_key("cyd@example.com"));
+}

@@ -10,7 +10,10 @@ use wire::{
     User, UserBody,
 };
 
-use crate::{mapping::COGNITO_SUB, model::AttributeDef};
+use crate::{
+    mapping::{COGNITO_POOL_ID, COGNITO_SUB},
+    model::AttributeDef,
+};
 
 /// Descope's error code for "user already exists" (go-sdk `ErrUserAlreadyExists`).
 pub const USER_EXISTS: &str = "E062107";
@@ -110,6 +113,34 @@ impl Descope {
             .post::<_, Value>("/v1/mgmt/user/update/loginid", &body)
             .await?;
         Ok(())
+    }
+
+    /// Ends every session of the user (`POST /v1/mgmt/user/logout`), so disabling takes effect now
+    /// rather than when the session expires.
+    pub async fn logout(&self, login_id: &str) -> Result<(), DescopeError> {
+        self.client
+            .post::<_, Value>("/v1/mgmt/user/logout", &json!({ "loginId": login_id }))
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes the user (`POST /v1/mgmt/user/delete`).
+    pub async fn delete_user(&self, login_id: &str) -> Result<(), DescopeError> {
+        self.client
+            .post::<_, Value>("/v1/mgmt/user/delete", &json!({ "loginId": login_id }))
+            .await?;
+        Ok(())
+    }
+
+    /// Every Descope user carrying `cognitoPoolId` = `pool_id`, page by page (the reverse direction
+    /// of `sync` and `verify`: about one search per 100 users).
+    pub async fn users_of_pool(&self, pool_id: &str) -> Result<Vec<User>, DescopeError> {
+        self.search_all(
+            json!({ "customAttributes": { COGNITO_POOL_ID: pool_id } }),
+            100,
+            usize::MAX,
+        )
+        .await
     }
 
     /// The users holding any of `login_ids`, page by page until all are read.

@@ -162,7 +162,16 @@ impl UserBody {
             picture: user.picture.clone(),
             role_names,
             user_tenants,
-            custom_attributes: Some(user.custom_attributes.clone()),
+            custom_attributes: Some({
+                let mut attributes = user.custom_attributes.clone();
+                // Which roles came from Cognito groups (see `diff::group_record`).
+                let record = BTreeMap::from([(user.identity.pool_id.as_str(), &user.groups)]);
+                attributes.insert(
+                    crate::mapping::COGNITO_GROUPS.to_owned(),
+                    Value::String(serde_json::to_string(&record).unwrap_or_default()),
+                );
+                attributes
+            }),
             status: Some(user.status.as_str().to_owned()),
         }
     }

@@ -78,6 +78,7 @@ pub fn app(emulator: Emulator) -> Router {
         .route("/v2/mgmt/user/search", post(users::search))
         .route("/v1/mgmt/user/update/status", post(users::update_status))
         .route("/v1/mgmt/user/update/loginid", post(users::update_login_id))
+        .route("/v1/mgmt/user/logout", post(users::logout))
         .route(
             "/v1/mgmt/user/update/customAttribute",
             post(users::update_custom_attribute),

@@ -564,6 +564,17 @@ pub async fn update_login_id(
     })
 }
 
+/// `POST /v1/mgmt/user/logout` `{"loginId"|"userId", "sessionTypes"?}` (docs: logout all user
+/// devices): ends the user's sessions. The emulator keeps no server-side sessions, so it only
+/// checks the user exists (E112102 otherwise) and answers `{}`; tests read the request log.
+pub async fn logout(
+    State(emu): State<Emulator>,
+    JsonBody(req): JsonBody<UserRefRequest>,
+) -> Result<Json<Value>, ApiError> {
+    named_user(&emu.store(), &req)?;
+    Ok(Json(json!({})))
+}
+
 /// `POST /v1/mgmt/user/update/status`: `enabled` or `disabled`.
 pub async fn update_status(
     State(emu): State<Emulator>,

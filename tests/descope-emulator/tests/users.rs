@@ -756,3 +756,14 @@ async fn ten_thousand_users_in_batches_of_100_is_fast() {
     // Generous bound for a debug build on 2 cores; an O(n) create would take far longer.
     assert!(started.elapsed().as_secs() < 30, "took {:?}", started.elapsed());
 }
+
+#[tokio::test]
+async fn logout_names_an_existing_user() {
+    let h = start().await;
+    h.create_user(json!({"loginId": "out@x.io"})).await;
+    let answer = h.post("/v1/mgmt/user/logout", json!({"loginId": "out@x.io"})).await;
+    assert_eq!(answer.status.as_u16(), 200, "{:?}", answer.body);
+    h.post("/v1/mgmt/user/logout", json!({"loginId": "nobody@x.io"}))
+        .await
+        .error(400, "E112102");
+}
