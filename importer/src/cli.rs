@@ -84,15 +84,28 @@ pub enum Command {
         #[arg(long)]
         delete_removed: bool,
     },
+    /// How far the cutover has come, per pool: Cognito users not in Descope yet, users still
+    /// freshlyMigrated, users who signed in to Descope. Read-only.
+    Status {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 impl Command {
+    /// Whether this command only reports (`status`): no user outcomes, no summary.
+    pub fn is_status(&self) -> bool {
+        matches!(self, Self::Status { .. })
+    }
+
     /// The log and report name's kind, and whether this is a dry run.
     pub fn kind(&self) -> (&'static str, bool) {
         match self {
             Self::Migrate { dry_run } => ("migration", *dry_run),
             Self::Verify => ("verify", false),
             Self::Sync { dry_run, .. } => ("sync", *dry_run),
+            Self::Status { .. } => ("status", false),
         }
     }
 }

@@ -16,4 +16,5 @@ pub mod model;
 pub mod pipeline;
 pub mod report;
 pub mod run;
+pub mod status;
 pub mod verify;

@@ -160,13 +160,15 @@ pub async fn run(cli: Cli) -> ExitCode {
         "finishedAt": chrono::Utc::now().to_rfc3339(),
     });
     match r.finish(extra) {
+        // `status` prints its own answer (JSON with --json, so stdout stays parseable).
+        Ok(summary) if cli.command.is_status() => eprint!("{summary}"),
         Ok(summary) => print!("{summary}"),
         Err(e) => {
             eprintln!("error: writing the JSON report {} failed: {e:#}", report_path.display());
             code.get_or_insert(EXIT_ABORTED);
         }
     }
-    println!(
+    let calls_line = format!(
         "Descope calls: {} ({} requests, {} rate-limited, {} retried){}",
         stats.calls,
         stats.requests,
@@ -174,6 +176,11 @@ pub async fn run(cli: Cli) -> ExitCode {
         stats.retried,
         peak.map(|p| format!("; peak memory {p:.0} MiB")).unwrap_or_default()
     );
+    if cli.command.is_status() {
+        eprintln!("{calls_line}");
+    } else {
+        println!("{calls_line}");
+    }
     eprintln!("Log: {}", log_path.display());
     ExitCode::from(code.unwrap_or(if r.failure_count() > 0 { EXIT_FAILURES } else { 0 }))
 }
@@ -186,6 +193,7 @@ fn run_info(cli: &Cli, v: &Validated, dry_run: bool) -> Value {
             Command::Verify => "verify",
             Command::Migrate { .. } => "migrate",
             Command::Sync { .. } => "sync",
+            Command::Status { .. } => "status",
         },
         "deleteRemoved": matches!(cli.command, Command::Sync { delete_removed: true, .. }),
         "dryRun": dry_run,
@@ -281,16 +289,23 @@ async fn execute(
         Command::Migrate { .. } | Command::Sync { .. } if dry_run => "Dry run (nothing is written)",
         Command::Migrate { .. } => "Migrating",
         Command::Sync { .. } => "Syncing (Cognito wins, removals included)",
+        Command::Status { .. } => "Status of",
     };
     // Both endpoints, before any call: a planted endpoint (a stray .env, an ambient variable) could
     // receive the management key or feed forged users into the migration.
-    println!(
+    let endpoints = format!(
         "{header}: {} into Descope project {}\n  Descope API: {}\n  Cognito API: {}",
         pool_list.join(", "),
         v.project_id,
         v.base_url,
         v.cognito_endpoint_label()
     );
+    // `status --json` keeps stdout for the JSON alone.
+    if cli.command.is_status() {
+        eprintln!("{endpoints}");
+    } else {
+        println!("{endpoints}");
+    }
     let cognito_settings = CognitoSettings {
         region: options.region.clone(),
         endpoint_url: v.cognito_endpoint.as_ref().map(|(_, url)| url.clone()),
@@ -320,6 +335,15 @@ async fn execute(
 
     let mut plan_summary = json!(null);
     match cli.command {
+        Command::Status { json } => {
+            let status = crate::status::run(&cognito, descope, &pools).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&json!({ "pools": status }))?);
+            } else {
+                print!("{}", crate::status::render(&status));
+            }
+            plan_summary = json!({ "status": status });
+        }
         Command::Verify => {
             verify::run(
                 &cognito,

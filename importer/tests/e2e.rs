@@ -1017,3 +1017,51 @@ async fn sync_takes_access_away_that_cognito_took_away_and_keeps_what_descope_gr
     assert_eq!(delete.outcome("Deleted"), 1, "{}", delete.output());
     assert!(!users_by_login(&stage.emulator.state_dump()).contains_key("cyd@example.com"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_how_far_the_cutover_has_come() {
+    let moto = Moto::start();
+    let pool = Pool::create(moto.client(), "progress", &[]).await;
+    for name in ["ann", "ben", "cat"] {
+        let email = format!("{name}@example.com");
+        pool.user(name, &[("email", &email), ("email_verified", "true")]).await;
+    }
+    let stage = descope(descope_config()).await;
+    let importer = Importer::new(&moto, &stage, &[&pool.id]);
+    assert_eq!(importer.run(&["migrate"]).await.code, 0);
+    // ann signs in to Descope; dan joins Cognito after the import; cat is deleted from Cognito.
+    let request = serde_json::from_value(json!({"loginId": "ann@example.com"})).unwrap();
+    stage.emulator.mint_session(&request).unwrap();
+    pool.user("dan", &[("email", "dan@example.com"), ("email_verified", "true")])
+        .await;
+    pool.client()
+        .admin_delete_user()
+        .user_pool_id(&pool.id)
+        .username("cat")
+        .send()
+        .await
+        .unwrap();
+
+    let run = importer.run(&["status", "--json"]).await;
+    assert_eq!(run.code, 0, "{}", run.output());
+    let status: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.output()));
+    assert_eq!(
+        status["pools"][0],
+        json!({
+            "poolId": pool.id,
+            "cognitoUsers": 3,
+            "descopeUsers": 3,
+            "notInDescope": 1,
+            "freshlyMigrated": 3,
+            "signedInToDescope": 1,
+            "goneFromCognito": 1,
+            "disabled": 0,
+        })
+    );
+    let table = importer.run(&["status"]).await;
+    assert!(
+        table.stdout.contains("not in Descope yet:             1"),
+        "{}",
+        table.output()
+    );
+}

@@ -4,6 +4,8 @@ mod client;
 pub mod wire;
 
 pub use client::{CallStats, DescopeClient, DescopeError, RetryPolicy};
+use std::collections::HashSet;
+
 use serde_json::{Value, json};
 use wire::{
     AttributeDefinition, AttributeList, BatchResult, CreateBatch, Role, RoleList, SearchResult, Tenant, TenantList,
@@ -122,6 +124,16 @@ impl Descope {
             .post::<_, Value>("/v1/mgmt/user/logout", &json!({ "loginId": login_id }))
             .await?;
         Ok(())
+    }
+
+    /// The IDs among `user_ids` with at least one sign-in in Descope's auth history
+    /// (`POST /v1/mgmt/user/history`, body: the user IDs).
+    pub async fn signed_in(&self, user_ids: &[String]) -> Result<HashSet<String>, DescopeError> {
+        if user_ids.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let history: wire::AuthHistory = self.client.post("/v1/mgmt/user/history", &user_ids).await?;
+        Ok(history.users_auth_history.into_iter().map(|h| h.user_id).collect())
     }
 
     /// Deletes the user (`POST /v1/mgmt/user/delete`).

@@ -75,6 +75,24 @@ impl User {
     }
 }
 
+/// `POST /v1/mgmt/user/history` response.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AuthHistory {
+    /// One entry per sign-in.
+    pub users_auth_history: Vec<SignIn>,
+}
+
+/// One sign-in.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SignIn {
+    /// Who signed in.
+    pub user_id: String,
+    /// When (epoch seconds).
+    pub login_time: i64,
+}
+
 /// A tenant membership in a user object.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]

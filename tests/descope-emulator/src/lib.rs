@@ -79,6 +79,7 @@ pub fn app(emulator: Emulator) -> Router {
         .route("/v1/mgmt/user/update/status", post(users::update_status))
         .route("/v1/mgmt/user/update/loginid", post(users::update_login_id))
         .route("/v1/mgmt/user/logout", post(users::logout))
+        .route("/v1/mgmt/user/history", post(users::history))
         .route(
             "/v1/mgmt/user/update/customAttribute",
             post(users::update_custom_attribute),

@@ -158,9 +158,11 @@ pub fn mint(emu: &Emulator, req: &SessionRequest) -> Result<MintedSession, ApiEr
     let token = key
         .sign(&claims)
         .map_err(|e| ApiError::invalid_argument(e.to_string()))?;
-    Ok(MintedSession {
-        token,
-        claims,
-        kid: key.kid().to_owned(),
-    })
+    let kid = key.kid().to_owned();
+    drop(keys);
+    // A new session (not a refresh token) is a sign-in, as the user's auth history shows it.
+    if !refresh && let Some(sub) = claims.get("sub").and_then(Value::as_str) {
+        emu.store().record_sign_in(sub, iat);
+    }
+    Ok(MintedSession { token, claims, kid })
 }

@@ -213,6 +213,8 @@ pub struct Store {
     roles: Vec<Role>,
     tenants: Vec<Tenant>,
     attributes: Vec<AttributeDef>,
+    /// Sign-ins (session issued, not refreshed): user ID and epoch seconds, oldest first.
+    sign_ins: Vec<(String, i64)>,
 }
 
 /// How the emulator compares login IDs: without regard to letter case, as one user. Descope does
@@ -233,6 +235,16 @@ pub fn random_id(prefix: &str) -> String {
 }
 
 impl Store {
+    /// Records a sign-in of `user_id` at `at` (epoch seconds).
+    pub fn record_sign_in(&mut self, user_id: &str, at: i64) {
+        self.sign_ins.push((user_id.to_owned(), at));
+    }
+
+    /// Sign-ins of these users, oldest first.
+    pub fn sign_ins_of<'a>(&'a self, user_ids: &'a [String]) -> impl Iterator<Item = &'a (String, i64)> {
+        self.sign_ins.iter().filter(move |(id, _)| user_ids.contains(id))
+    }
+
     /// Users in creation order.
     pub fn users(&self) -> impl Iterator<Item = &User> {
         self.order.values().filter_map(|id| self.users.get(id))

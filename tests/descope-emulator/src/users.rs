@@ -564,6 +564,21 @@ pub async fn update_login_id(
     })
 }
 
+/// `POST /v1/mgmt/user/history`: the body is a JSON array of user IDs (go-sdk `History`, docs
+/// "users auth history"); answers `{"usersAuthHistory": [{userId, loginTime, city, country, ip}]}`
+/// with one entry per sign-in, `loginTime` in epoch seconds.
+pub async fn history(
+    State(emu): State<Emulator>,
+    JsonBody(user_ids): JsonBody<Vec<String>>,
+) -> Result<Json<Value>, ApiError> {
+    let store = emu.store();
+    let entries: Vec<Value> = store
+        .sign_ins_of(&user_ids)
+        .map(|(id, at)| json!({"userId": id, "loginTime": at, "city": "", "country": "", "ip": ""}))
+        .collect();
+    Ok(Json(json!({ "usersAuthHistory": entries })))
+}
+
 /// `POST /v1/mgmt/user/logout` `{"loginId"|"userId", "sessionTypes"?}` (docs: logout all user
 /// devices): ends the user's sessions. The emulator keeps no server-side sessions, so it only
 /// checks the user exists (E112102 otherwise) and answers `{}`; tests read the request log.

@@ -767,3 +767,28 @@ async fn logout_names_an_existing_user() {
         .await
         .error(400, "E112102");
 }
+
+#[tokio::test]
+async fn auth_history_lists_each_sign_in() {
+    let h = start().await;
+    h.create_user(json!({"loginId": "seen@x.io"})).await;
+    h.create_user(json!({"loginId": "unseen@x.io"})).await;
+    let emu = h.emulator();
+    let session = emu
+        .mint_session(&serde_json::from_value(json!({"loginId": "seen@x.io"})).unwrap())
+        .unwrap();
+    let seen = session.claims["sub"].as_str().unwrap().to_owned();
+    let dump = emu.state_dump();
+    let ids: Vec<Value> = dump["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["userId"].clone())
+        .collect();
+    let answer = h.post("/v1/mgmt/user/history", json!(ids)).await;
+    assert_eq!(answer.status.as_u16(), 200, "{:?}", answer.body);
+    let entries = answer.body["usersAuthHistory"].as_array().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["userId"], seen.as_str());
+    assert!(entries[0]["loginTime"].as_i64().unwrap() > 1_700_000_000);
+}
