@@ -10,7 +10,9 @@
 //!    authorizer binaries under a local Lambda Runtime API as REST, HTTP API and AppSync requests;
 //!    the authorizers run in cutover mode, so one user also signs in to Cognito (moto) and sends
 //!    the Cognito access token, which the same policy judges by the user's Cognito groups;
-//! 5. a table of who may do what, and why.
+//! 5. a table of who may do what, and why;
+//! 6. weeks later, a user leaves a group and another is deleted in Cognito: `sync` brings both
+//!    changes to Descope, and fresh tokens get the new decisions.
 //!
 //! Everything it starts is stopped when it ends, also on Ctrl-C. Logs and reports stay in
 //! `demo-output/`.
@@ -320,11 +322,93 @@ async fn run() -> Result<()> {
 
     heading("5. Who may do what, and why");
     print_table(&rows);
+
+    heading("6. Weeks into the cutover: changes in Cognito reach Descope through sync");
+    let editor = people
+        .iter()
+        .find(|p| matches!(p.token, TokenKind::Session) && p.roles == ["editor"])
+        .context("no editor picked")?;
+    let admin = people
+        .iter()
+        .find(|p| matches!(p.token, TokenKind::Session) && p.roles.iter().any(|r| r == "admin"))
+        .context("no admin picked")?;
+    let (editor_name, admin_name) = (
+        cognito_username(&descope, &editor.login_id)?,
+        cognito_username(&descope, &admin.login_id)?,
+    );
+    let cognito = moto_harness::client_for(&moto.url);
+    cognito
+        .admin_remove_user_from_group()
+        .user_pool_id(&moto.pool_id)
+        .username(&editor_name)
+        .group_name("editor")
+        .send()
+        .await
+        .context("removing the editor from its group")?;
+    cognito
+        .admin_delete_user()
+        .user_pool_id(&moto.pool_id)
+        .username(&admin_name)
+        .send()
+        .await
+        .context("deleting the admin")?;
+    println!(
+        "in Cognito: {editor_name} ({}) left group editor; {admin_name} ({}) was deleted",
+        editor.login_id, admin.login_id
+    );
+    heading("6a. cognito-to-descope sync --dry-run");
+    importer
+        .run_expecting_the_conflict(&["sync", "--dry-run"], &planted)
+        .await?;
+    heading("6b. cognito-to-descope sync");
+    importer.run_expecting_the_conflict(&["sync"], &planted).await?;
+    heading("6c. Fresh tokens, the same authorizer");
+    let mut rest = Function::start(
+        &bin_dir.join("apigateway-authorizer"),
+        "apigateway-authorizer",
+        &descope,
+        &cutover,
+    )
+    .await?;
+    let token = mint(&descope, &editor.login_id, None, false)?;
+    let event = json!({
+        "type": "TOKEN",
+        "authorizationToken": format!("Bearer {token}"),
+        "methodArn": format!("{API_ARN}/prod/PUT/items/42"),
+    });
+    let decision = rest_decision(&rest.invoke(event).await?, "PUT", "/items/42");
+    println!(
+        "{:<24} PUT /items/42 with a fresh session token: {decision} (was allow as editor)",
+        editor.login_id
+    );
+    if decision == "allow" {
+        bail!("the editor removed from its group in Cognito still got PUT /items/42");
+    }
+    rest.stop();
+    match mint(&descope, &admin.login_id, None, false) {
+        Ok(_) => bail!(
+            "Descope still signs in {} after the Cognito user was deleted",
+            admin.login_id
+        ),
+        Err(_) => println!(
+            "{:<24} no new session: the user is disabled in Descope (and its sessions were ended)",
+            admin.login_id
+        ),
+    }
     println!(
         "\nLogs and JSON reports of the importer runs: {}",
         out.join("logs").display()
     );
     Ok(())
+}
+
+/// The Cognito username the importer recorded on the Descope user holding `login_id`.
+fn cognito_username(descope: &RunningEmulator, login_id: &str) -> Result<String> {
+    let user = account(descope, login_id).with_context(|| format!("{login_id} is not in Descope"))?;
+    user["customAttributes"]["cognitoUsername"]
+        .as_str()
+        .map(str::to_owned)
+        .with_context(|| format!("{login_id} has no cognitoUsername"))
 }
 
 fn heading(text: &str) {
@@ -413,6 +497,9 @@ impl Importer<'_> {
                             | "wouldCreate"
                             | "wouldUpdate"
                             | "verified"
+                            | "wouldDisable"
+                            | "disabled"
+                            | "removedInCognito"
                     )
                 )
             })
