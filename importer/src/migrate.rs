@@ -19,7 +19,7 @@ use crate::{
     cognito::Cognito,
     descope::{Descope, DescopeError, wire::Role, wire::User, wire::UserBody},
     diff::{self, Limits},
-    mapping::{COGNITO_MERGED_AT, MappingRules, required_definitions},
+    mapping::{COGNITO_MERGED_AT, MappingRules, fold_login_id, required_definitions},
     model::{AttrType, AttributeDef, DesiredUser, Identity, Status},
     pipeline::{self, Pools, Shared, StreamSettings, lock},
     report::{Outcome, Reporter, UserOutcome},
@@ -345,16 +345,10 @@ impl BatchContext {
                     Ok(()) => (Outcome::Deleted, None),
                     Err(e) => (Outcome::Failed, Some(format!("deleting failed: {e}"))),
                 },
-                (false, false, false) => {
-                    let done = async {
-                        self.descope.set_status(&login_id, Status::Disabled.as_str()).await?;
-                        self.descope.logout(&login_id).await
-                    };
-                    match done.await {
-                        Ok(()) => (Outcome::Disabled, None),
-                        Err(e) => (Outcome::Failed, Some(format!("disabling failed: {e}"))),
-                    }
-                }
+                (false, false, false) => match self.set_status(&login_id, Status::Disabled).await {
+                    Ok(()) => (Outcome::Disabled, None),
+                    Err(Applied::Conflict(reason) | Applied::Failed(reason)) => (Outcome::Failed, Some(reason)),
+                },
             };
             lock(&self.reporter).record(gone_outcome(pool_id, &user, outcome, reason));
         }
@@ -583,36 +577,44 @@ impl BatchContext {
             serde_json::Value::String(chrono::Utc::now().to_rfc3339()),
         );
         let mismatches = diff::compare_with(&desired, &holder, limits);
-        match self.apply(&desired, &holder, &mismatches).await {
-            Ok(()) => {
-                tracing::warn!(
-                    username = %user.cognito_username,
-                    sub = %user.identity.sub,
-                    descope_user = %holder.user_id,
-                    "merged into an account that existed before the import"
-                );
-                self.record(&user, Outcome::Merged, Some(note), mismatches);
-            }
-            Err(Applied::Conflict(reason) | Applied::Failed(reason)) => {
-                self.record(
-                    &user,
-                    Outcome::Failed,
-                    Some(format!("merge failed: {reason}")),
-                    mismatches,
-                );
+        let applied = self.apply(vec![(desired, holder.clone(), mismatches)]).await;
+        for (_, mismatches, result) in applied {
+            match result {
+                Ok(()) => {
+                    tracing::warn!(
+                        username = %user.cognito_username,
+                        sub = %user.identity.sub,
+                        descope_user = %holder.user_id,
+                        "merged into an account that existed before the import"
+                    );
+                    self.record(&user, Outcome::Merged, Some(note.clone()), mismatches);
+                }
+                Err(Applied::Conflict(reason) | Applied::Failed(reason)) => {
+                    self.record(
+                        &user,
+                        Outcome::Failed,
+                        Some(format!("merge failed: {reason}")),
+                        mismatches,
+                    );
+                }
             }
         }
     }
 
-    /// Brings this tool's own users (found by identity) to match Cognito.
+    /// Brings this tool's own users (found by identity) to match Cognito: one patch call for the
+    /// whole batch, so writes stay proportional to the changes in calls as well as in users.
     async fn settle(&self, found: Vec<(DesiredUser, User)>) {
+        let mut changed = Vec::new();
         for (user, actual) in found {
             let mismatches = self.compare(&user, &actual);
             if mismatches.is_empty() {
                 self.record(&user, Outcome::Unchanged, None, vec![]);
-                continue;
+            } else {
+                changed.push((user, actual, mismatches));
             }
-            match self.apply(&user, &actual, &mismatches).await {
+        }
+        for (user, mismatches, applied) in self.apply(changed).await {
+            match applied {
                 Ok(()) => self.record(&user, Outcome::Updated, None, mismatches),
                 Err(Applied::Conflict(reason)) => self.record(&user, Outcome::Conflict, Some(reason), mismatches),
                 Err(Applied::Failed(reason)) => self.record(&user, Outcome::Failed, Some(reason), mismatches),
@@ -620,47 +622,92 @@ impl BatchContext {
         }
     }
 
-    /// Writes what `mismatches` name: the login ID first (the patch names the user by it), then one
-    /// patch, then the status.
-    async fn apply(&self, desired: &DesiredUser, actual: &User, mismatches: &[diff::Mismatch]) -> Result<(), Applied> {
-        let mut login_id = actual
-            .login_ids
-            .first()
-            .cloned()
-            .unwrap_or_else(|| desired.login_id.clone());
-        if mismatches.iter().any(|m| m.field == "loginId") {
-            match self.descope.update_login_id(&login_id, &desired.login_id).await {
-                Ok(()) => login_id = desired.login_id.clone(),
-                Err(DescopeError::Api { ref code, .. }) if code == crate::descope::USER_EXISTS => {
-                    return Err(Applied::Conflict(format!(
-                        "the login ID is now {:?}, which another Descope account holds; the user keeps {login_id:?}",
-                        desired.login_id
-                    )));
+    /// Writes what each user's mismatches name: login IDs first (a patch names the user by it, and
+    /// a taken one is a conflict), then one patch call for all, then statuses (disabling also ends
+    /// the sessions).
+    async fn apply(
+        &self,
+        changed: Vec<(DesiredUser, User, Vec<diff::Mismatch>)>,
+    ) -> Vec<(DesiredUser, Vec<diff::Mismatch>, Result<(), Applied>)> {
+        let mut done = Vec::new();
+        let mut to_patch = Vec::new();
+        for (desired, actual, mismatches) in changed {
+            let mut login_id = actual
+                .login_ids
+                .first()
+                .cloned()
+                .unwrap_or_else(|| desired.login_id.clone());
+            if mismatches.iter().any(|m| m.field == "loginId") {
+                match self.descope.update_login_id(&login_id, &desired.login_id).await {
+                    Ok(()) => login_id = desired.login_id.clone(),
+                    Err(DescopeError::Api { ref code, .. }) if code == crate::descope::USER_EXISTS => {
+                        let reason = format!(
+                            "the login ID is now {:?}, which another Descope account holds; the user keeps {login_id:?}",
+                            desired.login_id
+                        );
+                        done.push((desired, mismatches, Err(Applied::Conflict(reason))));
+                        continue;
+                    }
+                    Err(e) => {
+                        let reason = format!("changing the login ID failed: {e}");
+                        done.push((desired, mismatches, Err(Applied::Failed(reason))));
+                        continue;
+                    }
                 }
-                Err(e) => return Err(Applied::Failed(format!("changing the login ID failed: {e}"))),
             }
+            let body = diff::patch(&desired, &actual, &mismatches).map(|mut body| {
+                body.login_id = login_id.clone();
+                body
+            });
+            to_patch.push((desired, mismatches, login_id, body));
         }
-        if let Some(mut body) = diff::patch(desired, actual, mismatches) {
-            body.login_id = login_id.clone();
-            let patched = self.descope.patch_users(std::slice::from_ref(&body)).await;
-            let failure = match patched {
-                Ok(result) => result.failed_users.first().map(|f| f.failure.clone()),
-                Err(e) => Some(e.to_string()),
+        let bodies: Vec<UserBody> = to_patch.iter().filter_map(|(_, _, _, body)| body.clone()).collect();
+        let (failed, patch_error) = if bodies.is_empty() {
+            (Vec::new(), None)
+        } else {
+            match self.descope.patch_users(&bodies).await {
+                Ok(result) => (result.failed_users, None),
+                Err(e) => (Vec::new(), Some(e.to_string())),
+            }
+        };
+        for (desired, mismatches, login_id, body) in to_patch {
+            if body.is_some() {
+                let failure = patch_error.clone().or_else(|| {
+                    failed
+                        .iter()
+                        .find(|f| {
+                            f.login_id()
+                                .is_some_and(|l| fold_login_id(l) == fold_login_id(&login_id))
+                        })
+                        .map(|f| f.failure.clone())
+                });
+                if let Some(failure) = failure {
+                    done.push((
+                        desired,
+                        mismatches,
+                        Err(Applied::Failed(format!("patch failed: {failure}"))),
+                    ));
+                    continue;
+                }
+            }
+            let result = match diff::status_change(&desired, &mismatches) {
+                None => Ok(()),
+                Some(status) => self.set_status(&login_id, status).await,
             };
-            if let Some(failure) = failure {
-                return Err(Applied::Failed(format!("patch failed: {failure}")));
-            }
+            done.push((desired, mismatches, result));
         }
-        if let Some(status) = diff::status_change(desired, mismatches) {
-            if let Err(e) = self.descope.set_status(&login_id, status.as_str()).await {
-                return Err(Applied::Failed(format!("setting status failed: {e}")));
-            }
-            // Disabled in Cognito: end the Descope sessions too, not only future sign-ins.
-            if status == Status::Disabled
-                && let Err(e) = self.descope.logout(&login_id).await
-            {
-                return Err(Applied::Failed(format!("disabled, but signing out failed: {e}")));
-            }
+        done
+    }
+
+    /// Sets the status; disabling also ends the user's Descope sessions.
+    async fn set_status(&self, login_id: &str, status: Status) -> Result<(), Applied> {
+        if let Err(e) = self.descope.set_status(login_id, status.as_str()).await {
+            return Err(Applied::Failed(format!("setting status failed: {e}")));
+        }
+        if status == Status::Disabled
+            && let Err(e) = self.descope.logout(login_id).await
+        {
+            return Err(Applied::Failed(format!("disabled, but signing out failed: {e}")));
         }
         Ok(())
     }
