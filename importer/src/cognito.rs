@@ -519,17 +519,20 @@ fn retryable<E: ProvideErrorMetadata>(err: &SdkError<E>) -> Option<Retryable> {
     match err {
         SdkError::TimeoutError(_) | SdkError::ResponseError(_) => Some(Retryable::Transient),
         SdkError::DispatchFailure(failure) if failure.is_io() || failure.is_timeout() => Some(Retryable::Transient),
-        SdkError::ServiceError(service) => {
-            let code = err.code().unwrap_or_default();
-            if THROTTLING_CODES.contains(&code) {
-                Some(Retryable::Throttled)
-            } else if TRANSIENT_CODES.contains(&code) || TRANSIENT_STATUSES.contains(&service.raw().status().as_u16()) {
-                Some(Retryable::Transient)
-            } else {
-                None
-            }
-        }
+        SdkError::ServiceError(service) => by_answer(err.code(), service.raw().status().as_u16()),
         _ => None,
+    }
+}
+
+/// Whether Cognito's answer (error code, HTTP status) may be retried.
+fn by_answer(code: Option<&str>, status: u16) -> Option<Retryable> {
+    let code = code.unwrap_or_default();
+    if THROTTLING_CODES.contains(&code) {
+        Some(Retryable::Throttled)
+    } else if TRANSIENT_CODES.contains(&code) || TRANSIENT_STATUSES.contains(&status) {
+        Some(Retryable::Transient)
+    } else {
+        None
     }
 }
 
@@ -621,5 +624,69 @@ impl Pacer {
             slot
         };
         tokio::time::sleep_until(slot).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_cognitoidentityprovider::{error::ConnectorError, operation::list_users::ListUsersError};
+
+    use super::*;
+
+    #[test]
+    fn throttling_5xx_and_transport_failures_are_retried_and_nothing_else() {
+        assert_eq!(
+            by_answer(Some("TooManyRequestsException"), 400),
+            Some(Retryable::Throttled)
+        );
+        assert_eq!(
+            by_answer(Some("LimitExceededException"), 400),
+            Some(Retryable::Throttled)
+        );
+        assert_eq!(
+            by_answer(Some("InternalErrorException"), 500),
+            Some(Retryable::Transient)
+        );
+        assert_eq!(by_answer(None, 503), Some(Retryable::Transient));
+        assert_eq!(
+            by_answer(Some("RequestTimeoutException"), 400),
+            Some(Retryable::Transient)
+        );
+        assert_eq!(by_answer(Some("ResourceNotFoundException"), 400), None);
+        assert_eq!(by_answer(Some("NotAuthorizedException"), 400), None);
+        assert_eq!(by_answer(Some("InvalidParameterException"), 400), None);
+        assert_eq!(
+            by_answer(None, 501),
+            None,
+            "not implemented will not be next time either"
+        );
+
+        let failure = |e: ConnectorError| retryable(&SdkError::<ListUsersError>::dispatch_failure(e));
+        assert_eq!(failure(ConnectorError::io("reset".into())), Some(Retryable::Transient));
+        assert_eq!(
+            failure(ConnectorError::timeout("slow".into())),
+            Some(Retryable::Transient)
+        );
+        assert_eq!(failure(ConnectorError::user("bad endpoint".into())), None);
+        assert_eq!(
+            retryable(&SdkError::<ListUsersError>::timeout_error("operation timeout")),
+            Some(Retryable::Transient)
+        );
+        assert_eq!(
+            retryable(&SdkError::<ListUsersError>::construction_failure("no region")),
+            None
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_within_its_bounds() {
+        for attempt in 1..=MAX_ATTEMPTS {
+            let full = BASE_BACKOFF.saturating_mul(1 << (attempt - 1)).min(MAX_BACKOFF);
+            let delay = backoff(attempt);
+            assert!(
+                delay >= full / 2 && delay <= full,
+                "attempt {attempt}: {delay:?} of {full:?}"
+            );
+        }
     }
 }

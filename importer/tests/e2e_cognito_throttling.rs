@@ -180,7 +180,7 @@ async fn a_pool_that_does_not_exist_fails_at_once_with_what_to_check() {
 
     let started = Instant::now();
     let run = importer.run(&["migrate"]).await;
-    assert_ne!(run.code, 0, "{}", run.output());
+    assert_eq!(run.code, 3, "a fatal error: {}", run.output());
     let output = run.output();
     assert!(output.contains("us-east-1_Missing0"), "{output}");
     assert!(output.contains("ResourceNotFoundException"), "{output}");
@@ -204,7 +204,7 @@ async fn throttling_that_never_ends_gives_up_with_the_setting_to_lower() {
     let importer = paced_importer(&moto, &stand_in, &descope, &pool.id);
 
     let run = importer.run(&["migrate"]).await;
-    assert_ne!(run.code, 0, "{}", run.output());
+    assert_eq!(run.code, 3, "a fatal error: {}", run.output());
     let output = run.output();
     let attempts = stand_in.attempts("DescribeUserPool");
     eprintln!("gave up: {output}");
