@@ -188,7 +188,6 @@ async fn a_pool_that_does_not_exist_fails_at_once_with_what_to_check() {
         output.contains("COGNITO_USER_POOL_ID") && output.contains("credentials"),
         "the error says what to check: {output}"
     );
-    eprintln!("not found: {output}");
     assert_eq!(stand_in.attempts("DescribeUserPool"), 1, "not retried");
     assert_eq!(stand_in.requests().len(), 1, "nothing read after the failure");
     assert!(started.elapsed() < Duration::from_secs(10), "failed fast");
@@ -207,7 +206,6 @@ async fn throttling_that_never_ends_gives_up_with_the_setting_to_lower() {
     assert_eq!(run.code, 3, "a fatal error: {}", run.output());
     let output = run.output();
     let attempts = stand_in.attempts("DescribeUserPool");
-    eprintln!("gave up: {output}");
     // The importer's limit per call, first try included.
     assert_eq!(attempts, 8, "{output}");
     assert!(
