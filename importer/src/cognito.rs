@@ -1,15 +1,20 @@
 //! The Cognito side: schema, groups, memberships and users, read page by page within quotas.
 
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
 
 use anyhow::{Context as _, Result};
 use aws_config::{BehaviorVersion, Region, retry::RetryConfig};
 use aws_sdk_cognitoidentityprovider::{
     Client,
-    error::DisplayErrorContext,
+    error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
     types::{AttributeDataType, UserType},
 };
 use futures::{StreamExt as _, TryStreamExt as _};
+use rand::Rng as _;
 use tokio::{sync::Mutex, time::Instant};
 
 use crate::{
@@ -31,6 +36,45 @@ const GROUP_WALKS: usize = 4;
 /// per account that the general pacing keeps under. Pools are read one after another.
 const LIST_GROUPS_PER_SECOND: u32 = 4;
 
+/// Attempts per call (first try included) on throttling and transient errors before the run gives
+/// up on Cognito.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// First backoff delay after a retryable error; doubles per attempt up to [`MAX_BACKOFF`]. With
+/// [`MAX_ATTEMPTS`] a call keeps trying for about 8 to 16 seconds.
+const BASE_BACKOFF: Duration = Duration::from_millis(200);
+
+/// Longest backoff delay.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Error codes that mean "slow down": the AWS SDK's own list (`aws-runtime`
+/// `retries::classifiers::THROTTLING_ERRORS`). Cognito throttles with `TooManyRequestsException`;
+/// the others cost nothing to recognise should a proxy or a future Cognito answer with them.
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+];
+
+/// Error codes of transient failures, again the SDK's list (`TRANSIENT_ERRORS`).
+const TRANSIENT_CODES: &[&str] = &["RequestTimeout", "RequestTimeoutException"];
+
+/// HTTP statuses retried whatever the body says, the SDK's list (`aws-smithy-runtime`
+/// `TRANSIENT_ERROR_STATUS_CODES`): Cognito's `InternalErrorException` is a 500, and a load
+/// balancer's 502/503/504 carries no Cognito error code at all.
+const TRANSIENT_STATUSES: &[u16] = &[500, 502, 503, 504];
+
 /// Where and how fast to read Cognito.
 #[derive(Debug, Clone)]
 pub struct CognitoSettings {
@@ -40,7 +84,7 @@ pub struct CognitoSettings {
     /// Endpoint override (moto, VPC endpoints), already resolved from `COGNITO_ENDPOINT_URL`,
     /// `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER` or `AWS_ENDPOINT_URL` and checked.
     pub endpoint_url: Option<String>,
-    /// Requests per second across all Cognito calls; 0 = unpaced.
+    /// Attempts per second across all Cognito calls, retries included; 0 = unpaced.
     pub requests_per_second: u32,
 }
 
@@ -58,16 +102,66 @@ pub fn region_of(pool_id: &str) -> Option<&str> {
 
 /// A paced, retrying Cognito reader: one client per region, each pool read through the client of
 /// the region its ID names.
+///
+/// Retries are this reader's, not the SDK's (its clients make one attempt per call), so that every
+/// attempt, first try or retry, waits its turn at the same pacer: the configured pace is the rate
+/// Cognito sees, and a throttled run slows down instead of adding retries on top of the pace.
 #[derive(Debug)]
 pub struct Cognito {
     /// Region → client.
     clients: HashMap<String, Client>,
     /// Stops every call once the run is asked to stop.
     abort: Option<Abort>,
-    /// Every call.
+    /// Every attempt.
     pacer: Pacer,
-    /// ListGroups calls, on top of `pacer`.
+    /// ListGroups attempts, on top of `pacer`.
     list_groups_pacer: Pacer,
+    /// The pace, for the log.
+    requests_per_second: u32,
+    /// What the run cost Cognito, logged when the reader is dropped at the end of the run.
+    stats: Stats,
+}
+
+/// Calls and attempts, for the run's log.
+#[derive(Debug, Default)]
+struct Stats {
+    /// Calls made (each page is one call, however many attempts it took).
+    calls: AtomicU64,
+    /// Requests sent to Cognito, first tries and retries.
+    attempts: AtomicU64,
+    /// Attempts answered with a throttling error.
+    throttled: AtomicU64,
+    /// Attempts that failed with another retryable error (5xx, timeout, connection).
+    transient: AtomicU64,
+}
+
+/// Why a failed attempt may be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Retryable {
+    /// Cognito asked to slow down.
+    Throttled,
+    /// A failure that says nothing about the request: 5xx, a timeout, a dropped connection.
+    Transient,
+}
+
+/// The operations the reader calls, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    DescribeUserPool,
+    ListGroups,
+    ListUsersInGroup,
+    ListUsers,
+}
+
+impl Op {
+    fn name(self) -> &'static str {
+        match self {
+            Self::DescribeUserPool => "DescribeUserPool",
+            Self::ListGroups => "ListGroups",
+            Self::ListUsersInGroup => "ListUsersInGroup",
+            Self::ListUsers => "ListUsers",
+        }
+    }
 }
 
 /// One page of users and where the next one starts.
@@ -93,7 +187,8 @@ pub struct PoolInfo {
 
 impl Cognito {
     /// Builds one client per region of `pool_ids` from the standard AWS chain (credentials,
-    /// retries) plus the explicit settings. The region always comes from the pool ID.
+    /// endpoint) plus the explicit settings, with the SDK's retries off (the reader retries
+    /// through its pacer). The region always comes from the pool ID.
     pub async fn connect(settings: &CognitoSettings, pool_ids: &[String]) -> Result<Self> {
         let mut clients = HashMap::new();
         for pool_id in pool_ids {
@@ -106,12 +201,8 @@ impl Cognito {
                 continue;
             }
             let mut loader = aws_config::defaults(BehaviorVersion::latest())
-                .retry_config(
-                    // The SDK's standard mode retries TooManyRequestsException and 5xx with backoff.
-                    RetryConfig::standard()
-                        .with_max_attempts(8)
-                        .with_initial_backoff(Duration::from_millis(500)),
-                )
+                // One attempt per send: an SDK retry would skip the pacer (see `call`).
+                .retry_config(RetryConfig::disabled())
                 .region(Region::new(region.to_owned()));
             if let Some(endpoint) = &settings.endpoint_url {
                 loader = loader.endpoint_url(endpoint);
@@ -125,6 +216,8 @@ impl Cognito {
             pacer: Pacer::new(settings.requests_per_second),
             // Unpaced stays unpaced (moto, tests); otherwise the lower of the two rates.
             list_groups_pacer: Pacer::new(settings.requests_per_second.min(LIST_GROUPS_PER_SECOND)),
+            requests_per_second: settings.requests_per_second,
+            stats: Stats::default(),
         })
     }
 
@@ -161,20 +254,91 @@ impl Cognito {
         }
     }
 
+    /// Sends one call (`what` names it in errors) until it succeeds, through [`Self::guarded`].
+    /// Every attempt, first try or retry, waits its turn at the pacer (and at `extra`, the
+    /// ListGroups pacer); throttling and transient errors are retried with exponential backoff
+    /// and jitter up to [`MAX_ATTEMPTS`] attempts; any other error ends the call at once.
+    async fn call<O, E, F, Fut>(&self, op: Op, what: &str, extra: Option<&Pacer>, mut send: F) -> Result<O>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<O, SdkError<E>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        self.stats.calls.fetch_add(1, Ordering::Relaxed);
+        self.guarded(async {
+            let started = Instant::now();
+            let mut attempt = 0;
+            loop {
+                if let Some(extra) = extra {
+                    extra.wait().await;
+                }
+                self.pacer.wait().await;
+                attempt += 1;
+                self.stats.attempts.fetch_add(1, Ordering::Relaxed);
+                let err = match send().await {
+                    Ok(out) => return Ok(out),
+                    Err(err) => err,
+                };
+                let Some(kind) = retryable(&err) else {
+                    return Err(anyhow::anyhow!(
+                        "{what}: {} (not retried){}",
+                        describe(&err),
+                        hint(op, &err)
+                    ));
+                };
+                let first_throttle = match kind {
+                    Retryable::Throttled => self.stats.throttled.fetch_add(1, Ordering::Relaxed) == 0,
+                    Retryable::Transient => {
+                        self.stats.transient.fetch_add(1, Ordering::Relaxed);
+                        false
+                    }
+                };
+                if attempt >= MAX_ATTEMPTS {
+                    let advice = match kind {
+                        Retryable::Throttled => format!(
+                            "Cognito kept throttling: lower --cognito-rps / COGNITO_REQUESTS_PER_SECOND (now {}) or find what else uses the account's Cognito quota, then run again to resume",
+                            self.requests_per_second
+                        ),
+                        Retryable::Transient => "Cognito kept failing: run again later to resume".to_owned(),
+                    };
+                    return Err(anyhow::anyhow!(
+                        "{what}: gave up after {attempt} attempts in {:.1} s: {}; {advice}",
+                        started.elapsed().as_secs_f64(),
+                        describe(&err)
+                    ));
+                }
+                if first_throttle {
+                    tracing::warn!(
+                        operation = op.name(),
+                        "Cognito is throttling ({}); retries wait their turn at the same pace of {}",
+                        err.code().unwrap_or("throttled"),
+                        pace(self.requests_per_second)
+                    );
+                }
+                let delay = backoff(attempt);
+                tracing::debug!(
+                    operation = op.name(),
+                    attempt,
+                    error = %describe(&err),
+                    retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    "Cognito call failed; retrying"
+                );
+                tokio::time::sleep(delay).await;
+            }
+        })
+        .await
+    }
+
     /// The pool's custom attribute types and size estimate.
     pub async fn pool_info(&self, pool_id: &str) -> Result<PoolInfo> {
         let (client, region) = self.client(pool_id)?;
         let out = self
-            .guarded(async {
-                self.pacer.wait().await;
-                client
-                    .describe_user_pool()
-                    .user_pool_id(pool_id)
-                    .send()
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{}", DisplayErrorContext(e)))
-                    .with_context(|| format!("DescribeUserPool {pool_id} in {region}"))
-            })
+            .call(
+                Op::DescribeUserPool,
+                &format!("DescribeUserPool {pool_id} in {region}"),
+                None,
+                || client.describe_user_pool().user_pool_id(pool_id).send(),
+            )
             .await?;
         let pool = out.user_pool.context("DescribeUserPool returned no pool")?;
         let mut custom_types = HashMap::new();
@@ -211,19 +375,19 @@ impl Cognito {
         let mut token = None;
         loop {
             let out = self
-                .guarded(async {
-                    self.list_groups_pacer.wait().await;
-                    self.pacer.wait().await;
-                    client
-                        .list_groups()
-                        .user_pool_id(pool_id)
-                        .limit(PAGE)
-                        .set_next_token(token.take())
-                        .send()
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{}", DisplayErrorContext(e)))
-                        .with_context(|| format!("ListGroups {pool_id}"))
-                })
+                .call(
+                    Op::ListGroups,
+                    &format!("ListGroups {pool_id}"),
+                    Some(&self.list_groups_pacer),
+                    || {
+                        client
+                            .list_groups()
+                            .user_pool_id(pool_id)
+                            .limit(PAGE)
+                            .set_next_token(token.clone())
+                            .send()
+                    },
+                )
                 .await?;
             for group in out.groups() {
                 if let Some(name) = group.group_name() {
@@ -274,19 +438,20 @@ impl Cognito {
             let Some(token) = state else { return Ok(None) };
             let (client, _) = self.client(pool_id)?;
             let out = self
-                .guarded(async {
-                    self.pacer.wait().await;
-                    client
-                        .list_users_in_group()
-                        .user_pool_id(pool_id)
-                        .group_name(&group.name)
-                        .limit(PAGE)
-                        .set_next_token(token)
-                        .send()
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{}", DisplayErrorContext(e)))
-                        .with_context(|| format!("ListUsersInGroup {pool_id} {:?}", group.name))
-                })
+                .call(
+                    Op::ListUsersInGroup,
+                    &format!("ListUsersInGroup {pool_id} {:?}", group.name),
+                    None,
+                    || {
+                        client
+                            .list_users_in_group()
+                            .user_pool_id(pool_id)
+                            .group_name(&group.name)
+                            .limit(PAGE)
+                            .set_next_token(token.clone())
+                            .send()
+                    },
+                )
                 .await?;
             let usernames = out
                 .users()
@@ -302,17 +467,13 @@ impl Cognito {
     pub async fn users_page(&self, pool_id: &str, token: Option<String>) -> Result<UserPage> {
         let (client, _) = self.client(pool_id)?;
         let out = self
-            .guarded(async {
-                self.pacer.wait().await;
+            .call(Op::ListUsers, &format!("ListUsers {pool_id}"), None, || {
                 client
                     .list_users()
                     .user_pool_id(pool_id)
                     .limit(PAGE)
-                    .set_pagination_token(token)
+                    .set_pagination_token(token.clone())
                     .send()
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{}", DisplayErrorContext(e)))
-                    .with_context(|| format!("ListUsers {pool_id}"))
             })
             .await?;
         let users = out.users().iter().filter_map(to_user).collect();
@@ -321,6 +482,103 @@ impl Cognito {
             next: out.pagination_token.filter(|t| !t.is_empty()),
         })
     }
+}
+
+impl Drop for Cognito {
+    /// The run's Cognito bill, in the log: the reader lives as long as the run reads Cognito.
+    fn drop(&mut self) {
+        let count = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        let attempts = count(&self.stats.attempts);
+        if attempts == 0 {
+            return;
+        }
+        tracing::info!(
+            "Cognito: {attempts} attempts for {} calls, {} throttled, {} other retryable errors; pace {}",
+            count(&self.stats.calls),
+            count(&self.stats.throttled),
+            count(&self.stats.transient),
+            pace(self.requests_per_second)
+        );
+    }
+}
+
+/// The pace as the log states it.
+fn pace(requests_per_second: u32) -> String {
+    if requests_per_second == 0 {
+        "unpaced".to_owned()
+    } else {
+        format!("{requests_per_second} attempts/s")
+    }
+}
+
+/// Whether a failed attempt may be retried, by the rules of the SDK's standard retry mode: the
+/// SDK's throttling and transient error codes, 500/502/503/504, timeouts, I/O errors and
+/// responses that could not be read. Everything else (a missing pool, refused credentials, a bad
+/// parameter) would fail again the same way.
+fn retryable<E: ProvideErrorMetadata>(err: &SdkError<E>) -> Option<Retryable> {
+    match err {
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => Some(Retryable::Transient),
+        SdkError::DispatchFailure(failure) if failure.is_io() || failure.is_timeout() => Some(Retryable::Transient),
+        SdkError::ServiceError(service) => by_answer(err.code(), service.raw().status().as_u16()),
+        _ => None,
+    }
+}
+
+/// Whether Cognito's answer (error code, HTTP status) may be retried.
+fn by_answer(code: Option<&str>, status: u16) -> Option<Retryable> {
+    let code = code.unwrap_or_default();
+    if THROTTLING_CODES.contains(&code) {
+        Some(Retryable::Throttled)
+    } else if TRANSIENT_CODES.contains(&code) || TRANSIENT_STATUSES.contains(&status) {
+        Some(Retryable::Transient)
+    } else {
+        None
+    }
+}
+
+/// A failed attempt in one line: Cognito's error code and message, or the SDK's account of a
+/// failure that never reached Cognito. The response's headers and body are left out.
+fn describe<E: ProvideErrorMetadata + std::error::Error + 'static>(err: &SdkError<E>) -> String {
+    match err {
+        SdkError::ServiceError(service) => {
+            let status = service.raw().status().as_u16();
+            match (err.code(), err.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message} (HTTP {status})"),
+                (Some(code), None) => format!("{code} (HTTP {status})"),
+                (None, _) => format!("HTTP {status} without a Cognito error code"),
+            }
+        }
+        _ => DisplayErrorContext(err).to_string(),
+    }
+}
+
+/// What to check after an error that retrying cannot fix.
+fn hint<E: ProvideErrorMetadata>(op: Op, err: &SdkError<E>) -> String {
+    match err.code() {
+        // The first call on a pool: a wrong ID, region or account.
+        Some("ResourceNotFoundException") if op == Op::DescribeUserPool => {
+            "; check the pool ID in --user-pool-id / COGNITO_USER_POOL_ID (its region comes from the ID) and that the AWS credentials belong to the pool's account".to_owned()
+        }
+        Some(
+            "AccessDeniedException"
+            | "NotAuthorizedException"
+            | "UnrecognizedClientException"
+            | "InvalidSignatureException"
+            | "ExpiredTokenException",
+        ) => format!(
+            "; check the AWS credentials and that they allow cognito-idp:{} on the pool",
+            op.name()
+        ),
+        _ => String::new(),
+    }
+}
+
+/// The wait before the attempt after `attempt`: doubling from [`BASE_BACKOFF`] up to
+/// [`MAX_BACKOFF`], jittered in its upper half so concurrent page chains do not retry in step.
+fn backoff(attempt: u32) -> Duration {
+    let exponential = BASE_BACKOFF.saturating_mul(1 << attempt.saturating_sub(1).min(16));
+    let half = exponential.min(MAX_BACKOFF) / 2;
+    half + half.mul_f64(rand::rng().random::<f64>())
 }
 
 fn to_user(user: &UserType) -> Option<CognitoUser> {
@@ -339,8 +597,9 @@ fn to_user(user: &UserType) -> Option<CognitoUser> {
     })
 }
 
-/// Spaces calls evenly so the run stays under Cognito's per-second quotas (UserList: 30 RPS per
-/// account; ListGroups: 5 RPS per pool), however many page chains wait on it at once.
+/// Spaces attempts evenly, retries included, so the run stays under Cognito's per-second quotas
+/// (UserList: 30 RPS per account; ListGroups: 5 RPS per pool), however many page chains wait on
+/// it at once. No burst: two attempts are always at least one interval apart.
 #[derive(Debug)]
 struct Pacer {
     interval: Option<Duration>,
@@ -365,5 +624,69 @@ impl Pacer {
             slot
         };
         tokio::time::sleep_until(slot).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_cognitoidentityprovider::{error::ConnectorError, operation::list_users::ListUsersError};
+
+    use super::*;
+
+    #[test]
+    fn throttling_5xx_and_transport_failures_are_retried_and_nothing_else() {
+        assert_eq!(
+            by_answer(Some("TooManyRequestsException"), 400),
+            Some(Retryable::Throttled)
+        );
+        assert_eq!(
+            by_answer(Some("LimitExceededException"), 400),
+            Some(Retryable::Throttled)
+        );
+        assert_eq!(
+            by_answer(Some("InternalErrorException"), 500),
+            Some(Retryable::Transient)
+        );
+        assert_eq!(by_answer(None, 503), Some(Retryable::Transient));
+        assert_eq!(
+            by_answer(Some("RequestTimeoutException"), 400),
+            Some(Retryable::Transient)
+        );
+        assert_eq!(by_answer(Some("ResourceNotFoundException"), 400), None);
+        assert_eq!(by_answer(Some("NotAuthorizedException"), 400), None);
+        assert_eq!(by_answer(Some("InvalidParameterException"), 400), None);
+        assert_eq!(
+            by_answer(None, 501),
+            None,
+            "not implemented will not be next time either"
+        );
+
+        let failure = |e: ConnectorError| retryable(&SdkError::<ListUsersError>::dispatch_failure(e));
+        assert_eq!(failure(ConnectorError::io("reset".into())), Some(Retryable::Transient));
+        assert_eq!(
+            failure(ConnectorError::timeout("slow".into())),
+            Some(Retryable::Transient)
+        );
+        assert_eq!(failure(ConnectorError::user("bad endpoint".into())), None);
+        assert_eq!(
+            retryable(&SdkError::<ListUsersError>::timeout_error("operation timeout")),
+            Some(Retryable::Transient)
+        );
+        assert_eq!(
+            retryable(&SdkError::<ListUsersError>::construction_failure("no region")),
+            None
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_within_its_bounds() {
+        for attempt in 1..=MAX_ATTEMPTS {
+            let full = BASE_BACKOFF.saturating_mul(1 << (attempt - 1)).min(MAX_BACKOFF);
+            let delay = backoff(attempt);
+            assert!(
+                delay >= full / 2 && delay <= full,
+                "attempt {attempt}: {delay:?} of {full:?}"
+            );
+        }
     }
 }

@@ -19,6 +19,10 @@
 //! # }
 //! ```
 //!
+//! [`StandIn`] goes in front of moto for what moto never does: it answers a seeded share of calls
+//! with Cognito's throttling and 5xx errors, or a per-operation hook's canned answer, and records
+//! every request (see [`stand_in`]).
+//!
 //! What moto 5.2.5 puts in its tokens (pinned by this crate's tests):
 //!
 //! - header `{"alg": "RS256", "kid": "dummy", "typ": "JWT"}` (AWS sends no `typ`): one fixed
@@ -34,6 +38,8 @@
 //!   `ReadAttributes` (as strings), `custom:*` attributes, and `cognito:groups` when in a group.
 //!   No `email_verified` unless read, and then as the string `"true"`, not a boolean as in AWS.
 
+pub mod stand_in;
+
 use std::{
     net::{TcpListener, TcpStream},
     path::{Path, PathBuf},
@@ -47,6 +53,8 @@ use aws_sdk_cognitoidentityprovider::{
     error::DisplayErrorContext,
     types::{AttributeType, AuthFlowType, ExplicitAuthFlowsType, MessageActionType},
 };
+
+pub use stand_in::{Answer, Canned, Fault, StandIn, StandInBuilder};
 
 /// The region of every client and pool: moto keys its state by region, and the issuer names it.
 pub const REGION: &str = "us-east-1";
