@@ -15,6 +15,9 @@
 //!    most ceil(users / 100) plus a handful.
 //! 2. Descope's real create limit (100 calls / 60 s, time-scaled x2) with batches of 50 (200 calls):
 //!    the create phase takes at most 10 % longer than the limit allows.
+//! 3. `sync` after 1 % of the users changed in Cognito (50 left a group, 25 disabled, 25 deleted):
+//!    Descope writes proportional to the changes (at most one patch call per batch with changed
+//!    users, plus a status and a sign-out call per disabled user), reads and wall time.
 //!
 //! Exits non-zero when a target is missed. Run with `make bench`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -299,14 +302,20 @@ struct Outcome {
     memberships_seconds: f64,
 }
 
-fn run_importer(moto: (&str, &str, u32), descope_url: &str, batch_size: u32, rate_multiplier: f64) -> Outcome {
+fn run_importer(
+    command: &str,
+    moto: (&str, &str, u32),
+    descope_url: &str,
+    batch_size: u32,
+    rate_multiplier: f64,
+) -> Outcome {
     let (moto_url, pool_id, moto_pid) = moto;
     let work = tempfile::tempdir().unwrap();
     let report = work.path().join("report.json");
     let cpu_before = cpu_seconds(moto_pid);
     let started = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_cognito-to-descope"))
-        .arg("migrate")
+        .arg(command)
         .current_dir(work.path())
         .env_clear()
         .env("AWS_ACCESS_KEY_ID", "test")
@@ -357,16 +366,24 @@ fn run_importer(moto: (&str, &str, u32), descope_url: &str, batch_size: u32, rat
 }
 
 /// Runs the importer on a blocking thread so the in-process emulator keeps serving.
-async fn in_background(moto: &Seeded, descope: &RunningEmulator, batch_size: u32, rate_multiplier: f64) -> Outcome {
+async fn in_background(
+    command: &'static str,
+    moto: &Seeded,
+    descope: &RunningEmulator,
+    batch_size: u32,
+    rate_multiplier: f64,
+) -> Outcome {
     let (url, pool_id, pid, base) = (
         moto.url.clone(),
         moto.pool_id.clone(),
         moto.child.id(),
         descope.base_url(),
     );
-    tokio::task::spawn_blocking(move || run_importer((&url, &pool_id, pid), &base, batch_size, rate_multiplier))
-        .await
-        .unwrap()
+    tokio::task::spawn_blocking(move || {
+        run_importer(command, (&url, &pool_id, pid), &base, batch_size, rate_multiplier)
+    })
+    .await
+    .unwrap()
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -397,7 +414,7 @@ async fn main() {
     )
     .await
     .unwrap();
-    let run = in_background(&moto, &descope, 100, 1.0).await;
+    let run = in_background("migrate", &moto, &descope, 100, 1.0).await;
     assert_eq!(descope.emulator.user_count() as u64, USERS, "every user migrated");
     let rate = USERS as f64 / run.seconds;
     let rss = run.report["summary"]["extra"]["peakRssMiB"]
@@ -406,7 +423,9 @@ async fn main() {
     let calls = run.report["summary"]["extra"]["descopeCalls"]["calls"]
         .as_u64()
         .unwrap();
-    let call_budget = USERS.div_ceil(100) + 10;
+    // One identity lookup and one create per batch of 100 (the lookup spends Descope's search
+    // budget, 200 a minute, not the create budget), plus a handful.
+    let call_budget = 2 * USERS.div_ceil(100) + 10;
     // The importer's order once more, right after the importer: the machine drifts by more than
     // the differences between the orders, so the neighbour of the importer's run counts too.
     floors.push((Shape::GroupsThenUsers, read_floor(&moto, Shape::GroupsThenUsers).await));
@@ -468,7 +487,7 @@ async fn main() {
         USERS as f64 / cpu
     );
     println!("| peak RSS of the importer | {rss:.1} MiB | < 150 MiB |");
-    println!("| Descope calls | {calls} | <= {call_budget} (ceil(users/100) + 10) |");
+    println!("| Descope calls | {calls} | <= {call_budget} (2 x ceil(users/100) + 10) |");
     if rate < 1000.0 {
         missed.push("throughput");
     }
@@ -478,7 +497,9 @@ async fn main() {
     if calls > call_budget {
         missed.push("Descope calls");
     }
-    drop(descope);
+
+    // Kept for the sync scenario (3), which needs a migrated project.
+    let unthrottled = descope;
 
     // 2. Descope's create limit, time-scaled.
     let limits = RateLimitConfig::descope_defaults().with_time_scale(TIME_SCALE);
@@ -488,7 +509,7 @@ async fn main() {
     )
     .await
     .unwrap();
-    let limited = in_background(&moto, &descope, 50, TIME_SCALE).await;
+    let limited = in_background("migrate", &moto, &descope, 50, TIME_SCALE).await;
     assert_eq!(
         descope.emulator.user_count() as u64,
         USERS,
@@ -516,6 +537,72 @@ async fn main() {
         missed.push("rate-limited run");
     }
     drop(descope);
+
+    // 3. sync after 1 % of the pool changed in Cognito.
+    let client = reads::client(&moto.url);
+    let (groups, _) = reads::groups(&client, &moto.pool_id).await;
+    let mut changed_users = 0u64;
+    for i in 0..100u64 {
+        let username = format!("user{:06}", i * 97 + 3);
+        let result = match i % 4 {
+            0 | 1 => {
+                // Leave every group the user is in (1 to 5 of them).
+                let mut ok = false;
+                for group in &groups {
+                    ok |= client
+                        .admin_remove_user_from_group()
+                        .user_pool_id(&moto.pool_id)
+                        .username(&username)
+                        .group_name(group)
+                        .send()
+                        .await
+                        .is_ok();
+                }
+                ok
+            }
+            2 => client
+                .admin_disable_user()
+                .user_pool_id(&moto.pool_id)
+                .username(&username)
+                .send()
+                .await
+                .is_ok(),
+            _ => client
+                .admin_delete_user()
+                .user_pool_id(&moto.pool_id)
+                .username(&username)
+                .send()
+                .await
+                .is_ok(),
+        };
+        changed_users += u64::from(result);
+    }
+    unthrottled.emulator.clear_request_log();
+    let sync = in_background("sync", &moto, &unthrottled, 100, 1.0).await;
+    let log = unthrottled.emulator.request_log();
+    let count = |pred: &dyn Fn(&str) -> bool| log.iter().filter(|r| pred(&r.path)).count() as u64;
+    let searches = count(&|p| p.ends_with("/search"));
+    let patches = count(&|p| p == "/v1/mgmt/user/patch/batch");
+    let status_calls = count(&|p| p == "/v1/mgmt/user/update/status" || p == "/v1/mgmt/user/logout");
+    let other_writes = log.len() as u64
+        - searches
+        - patches
+        - status_calls
+        - count(&|p| p.starts_with("/v1/mgmt/user/customattributes") || p.ends_with("/all"));
+    let outcomes = &sync.report["summary"]["outcomes"];
+    println!(
+        "| sync after {changed_users} users changed (50 left their groups, 25 disabled, 25 deleted) | {:.2} s; Descope: {searches} searches, {patches} patch calls, {status_calls} status + sign-out calls, {other_writes} other calls; outcomes updated {} disabled {} unchanged {} | writes proportional to the changes |",
+        sync.seconds,
+        outcomes["Updated"].as_u64().unwrap_or(0),
+        outcomes["Disabled"].as_u64().unwrap_or(0),
+        outcomes["Unchanged"].as_u64().unwrap_or(0),
+    );
+    // At most one patch call per batch of 100 that has a changed user, one status and one
+    // sign-out call per disabled or deleted user.
+    if patches > 100 || status_calls > 2 * 50 || other_writes > 5 {
+        missed.push("sync writes");
+    }
+    drop(unthrottled);
     drop(moto);
 
     if missed.is_empty() {
