@@ -346,9 +346,9 @@ pub const UNVERIFIED_CONTEXT_KEY: &str = "unverified";
 pub enum ContextClaim {
     /// The value to copy: `amr` and `iss` from their typed fields, any other claim as in the token.
     Value(serde_json::Value),
-    /// Left out: a Cognito `email` or `phone_number` whose `*_verified` claim is not true. A
-    /// Descope user's email is one the user proved (or the importer marked verified), so an
-    /// unverified Cognito address must not reach a backend under the same name.
+    /// Left out: a Cognito `email` or `phone_number` whose `*_verified` claim is not true. Cognito
+    /// puts addresses in its ID tokens whether or not anyone proved them, so a backend that keys
+    /// accounts on `email` during a cutover must not get one Cognito never verified.
     Unverified,
     /// The token lacks it.
     Absent,
