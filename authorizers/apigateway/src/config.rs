@@ -4,7 +4,7 @@ use authorizer_common::{Env, LoadedPolicy};
 use authz_policy::ApiGatewayPolicy;
 
 /// Context keys the authorizer fills itself; extra claims may not use them.
-pub const RESERVED_CONTEXT_KEYS: [&str; 12] = [
+pub const RESERVED_CONTEXT_KEYS: [&str; 13] = [
     "principalId",
     "userId",
     "roles",
@@ -13,6 +13,8 @@ pub const RESERVED_CONTEXT_KEYS: [&str; 12] = [
     "authorizedTenant",
     "tenants",
     "omitted",
+    // authorizer_common::UNVERIFIED_CONTEXT_KEY
+    "unverified",
     // authorizer_common::IDENTITY_CONTEXT_KEYS
     "idp",
     "cognitoUsername",

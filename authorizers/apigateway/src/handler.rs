@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use authorizer_common::ClockedVerifier;
+use authorizer_common::{ClockedVerifier, ContextClaim, UNVERIFIED_CONTEXT_KEY};
 use authz_policy::{ApiGatewayPolicy, Grants, Membership, Method, Principal, TenantSource};
 use descope_jwt::Claims;
 use serde_json::{Value, json};
@@ -268,20 +268,31 @@ fn context(state: &State, claims: &Claims, grants: &Grants) -> serde_json::Map<S
         "currentTenant",
         Value::String(claims.current_tenant.clone().unwrap_or_default()),
     );
-    c.insert(
-        "authorizedTenant",
-        Value::String(grants.tenant().unwrap_or_default().to_owned()),
-    );
+    // With the path source one answer covers every tenant of the token and API Gateway may reuse
+    // it for another tenant's path, so nothing of this request goes in: the backend reads the
+    // tenant from the path, which the policy only lets through for the token's tenants.
+    if !matches!(state.policy.tenant_source(), TenantSource::PathParameter(_)) {
+        c.insert(
+            "authorizedTenant",
+            Value::String(grants.tenant().unwrap_or_default().to_owned()),
+        );
+    }
     let tenants: serde_json::Map<String, Value> = claims
         .tenants
         .iter()
         .map(|(id, t)| (id.clone(), json!({"roles": t.roles, "permissions": t.permissions})))
         .collect();
     c.insert("tenants", Value::String(Value::Object(tenants).to_string()));
+    let mut unverified: Vec<&str> = Vec::new();
     for name in &state.context_claims {
-        if let Some(value) = authorizer_common::context_claim(claims, name) {
-            c.insert(name, value);
+        match authorizer_common::context_claim(claims, name) {
+            ContextClaim::Value(value) => c.insert(name, value),
+            ContextClaim::Unverified => unverified.push(name),
+            ContextClaim::Absent => {}
         }
+    }
+    if !unverified.is_empty() {
+        c.insert(UNVERIFIED_CONTEXT_KEY, Value::String(unverified.join(",")));
     }
     c.build()
 }

@@ -95,6 +95,7 @@ impl Project {
             let key: &'static str = match *k {
                 "AUTHZ_SIMPLE_RESPONSES" => "AUTHZ_SIMPLE_RESPONSES",
                 "AUTHZ_POLICY" => "AUTHZ_POLICY",
+                "DESCOPE_JWKS_URL" => "DESCOPE_JWKS_URL",
                 other => panic!("unexpected variable {other}"),
             };
             env.retain(|(name, _)| *name != key);
@@ -406,4 +407,113 @@ async fn cutover_accepts_cognito_and_descope_tokens_side_by_side() {
     assert!(allowed_resources(&body).contains(&"GET/request".to_owned()));
     let (_, output) = finish(child, Duration::ZERO);
     assert_eq!(reasons(&output), ["wrong_issuer", "route_granted"]);
+}
+
+/// A REQUEST event for `method path` with the tenant path parameter set, as API Gateway sends it
+/// for the resource `/tenants/{tenantId}/{proxy+}`.
+fn tenant_request(token: &str, method: &str, tenant: &str, rest: &str) -> Value {
+    let mut e = event("rest-request.json", &format!("Bearer {token}"));
+    let path = format!("/tenants/{tenant}/{rest}");
+    e["methodArn"] = json!(format!(
+        "arn:aws:execute-api:us-east-1:123456789012:abcdef123/test/{method}{path}"
+    ));
+    e["httpMethod"] = json!(method);
+    e["path"] = json!(path);
+    e["resource"] = json!("/tenants/{tenantId}/{proxy+}");
+    e["pathParameters"] = json!({"tenantId": tenant, "proxy": rest});
+    e
+}
+
+/// Whether an IAM policy allows `method path` on the fixture API, as API Gateway evaluates a
+/// cached policy for a later request (IAM wildcards: `*` is any run of characters).
+fn policy_allows(body: &Value, method: &str, path: &str) -> bool {
+    fn glob(p: &[u8], t: &[u8]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => glob(&p[1..], t) || (!t.is_empty() && glob(p, &t[1..])),
+            (Some(a), Some(b)) if a == b => glob(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    let resource = format!("arn:aws:execute-api:us-east-1:123456789012:abcdef123/test/{method}{path}");
+    let statement = &body["policyDocument"]["Statement"][0];
+    statement["Effect"] == "Allow"
+        && statement["Resource"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| glob(r.as_str().unwrap().as_bytes(), resource.as_bytes()))
+}
+
+/// Issue #14: with the tenant taken from the path, API Gateway may cache one answer (REQUEST
+/// authorizer keyed on the token) and reuse it for another tenant's path. The backend then sees
+/// the context of the first request, so that context must not depend on the request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cached_answer_carries_nothing_of_the_request_that_filled_the_cache() {
+    let project = Project::seed().await;
+    let http = reqwest::Client::new();
+    for (path, body) in [
+        ("/v1/mgmt/tenant/create", json!({"id": "T2globex", "name": "Globex"})),
+        (
+            "/v1/mgmt/user/create",
+            json!({"loginId": "carol@example.com", "userTenants": [
+                {"tenantId": "T2acme", "roleNames": ["tenant-admin"]},
+                {"tenantId": "T2globex", "roleNames": ["tenant-admin"]}]}),
+        ),
+    ] {
+        let response = http
+            .post(format!("{}{path}", project.running.base_url()))
+            .header("Authorization", format!("Bearer {PID}:{KEY}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{path}");
+    }
+    let carol = project.token("carol@example.com", |r| r.tenant = Some("T2acme".into()));
+    let policy = r#"{"version": 1, "apigateway": {"tenants": {"source": "pathParameter", "name": "tenantId",
+        "roles": {"tenant-admin": ["* /tenants/{tenant}/*"]}}}}"#;
+
+    let mut api = RuntimeApi::start().await.unwrap();
+    let child = spawn_function(BINARY, &api, &project.env(&[("AUTHZ_POLICY", policy)]));
+    // The first request fills the cache.
+    let cached = response_body(api.call(tenant_request(&carol, "GET", "T2acme", "invoices")).await);
+    // The second, for the other tenant, would be answered from the cache...
+    assert!(
+        policy_allows(&cached, "DELETE", "/tenants/T2globex/users/7"),
+        "the cached policy covers the other tenant's path: {cached}"
+    );
+    // ...so its backend sees `cached["context"]`, which must be what a fresh answer would say.
+    let fresh = response_body(api.call(tenant_request(&carol, "DELETE", "T2globex", "users/7")).await);
+    assert_eq!(fresh["policyDocument"], cached["policyDocument"]);
+    assert_eq!(
+        cached["context"], fresh["context"],
+        "the backend-visible context differs between the cached and a fresh answer"
+    );
+    assert!(
+        cached["context"].get("authorizedTenant").is_none(),
+        "with the path source the backend reads the tenant from the path: {}",
+        cached["context"]
+    );
+    finish(child, Duration::ZERO);
+}
+
+/// Issue #14: a key URL over plain http would let anyone on the path inject signing keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_http_key_url_stops_the_cold_start() {
+    let project = Project::seed().await;
+    let mut api = RuntimeApi::start().await.unwrap();
+    // TEST-NET-1 (RFC 5737): never routed, so nothing leaves the machine even if it were fetched.
+    let url = format!("http://192.0.2.1/v2/keys/{PID}");
+    let child = spawn_function(BINARY, &api, &project.env(&[("DESCOPE_JWKS_URL", &url)]));
+    let reply = api.reply(Duration::from_secs(10)).await.expect("an init error");
+    let Reply::InitError { body, .. } = reply else {
+        panic!("expected an init error, got {reply:?}");
+    };
+    let message = body["errorMessage"].as_str().unwrap();
+    assert!(message.contains("DESCOPE_JWKS_URL"), "{message}");
+    assert!(message.contains("https://"), "{message}");
+    let (exit, output) = finish(child, Duration::from_secs(10));
+    assert_eq!(exit, Some(1), "the process exits:\n{output}");
+    assert_eq!(api.next_calls(), 0, "no event is requested");
 }

@@ -227,3 +227,84 @@ async fn without_cutover_settings_cognito_tokens_are_unauthorized() {
     assert_eq!((verdict, reason), ("unauthorized", "wrong_issuer"));
     assert_golden("unauthorized", &response);
 }
+
+/// Issue #14: a claim copied with `AUTHZ_CONTEXT_CLAIMS` means the same whichever side vouched:
+/// Cognito's `email` and `phone_number` are copied only when Cognito marks them verified, and the
+/// ones left out for that reason are named under `unverified` (apart from `omitted`).
+#[tokio::test]
+async fn in_cutover_an_unverified_cognito_email_or_phone_stays_out_of_the_context() {
+    let keys = Keys::new();
+    let settings = [CUTOVER.as_slice(), &[("AUTHZ_CONTEXT_CLAIMS", "email,phone_number")]].concat();
+    let state = state(&keys, &settings).await;
+    let id = |email_verified: Value, phone_verified: Value| {
+        let mut c = cognito_claims(&["reader"], true, NOW);
+        c["phone_number"] = json!("+15555550100");
+        for (name, value) in [
+            ("email_verified", email_verified),
+            ("phone_number_verified", phone_verified),
+        ] {
+            match value {
+                Value::Null => c.as_object_mut().unwrap().remove(name),
+                value => c.as_object_mut().unwrap().insert(name.to_owned(), value),
+            };
+        }
+        keys.signing.sign(&c).unwrap()
+    };
+    for (case, token, email, phone, unverified) in [
+        (
+            "both verified (booleans)",
+            id(json!(true), json!(true)),
+            true,
+            true,
+            None,
+        ),
+        (
+            "both verified (strings)",
+            id(json!("true"), json!("true")),
+            true,
+            true,
+            None,
+        ),
+        (
+            "email unverified",
+            id(json!(false), json!(true)),
+            false,
+            true,
+            Some("email"),
+        ),
+        (
+            "neither verified",
+            id(json!("false"), Value::Null),
+            false,
+            false,
+            Some("email,phone_number"),
+        ),
+        (
+            "verified marker of another type",
+            id(json!(1), json!(true)),
+            false,
+            true,
+            Some("email"),
+        ),
+    ] {
+        let (response, verdict, _) = answer(&state, "rest-token.json", &format!("Bearer {token}")).await;
+        assert_eq!(verdict, "allow", "{case}");
+        let context = &response["context"];
+        assert_eq!(context.get("email").is_some(), email, "{case}: {context}");
+        assert_eq!(context.get("phone_number").is_some(), phone, "{case}: {context}");
+        assert_eq!(
+            context.get("unverified").and_then(Value::as_str),
+            unverified,
+            "{case}: {context}"
+        );
+        assert!(context.get("omitted").is_none(), "{case}: {context}");
+    }
+    // The rule is Cognito's: a Descope token's claims are copied as they are.
+    let mut descope = claims();
+    descope["phone_number"] = json!("+15555550100");
+    let token = keys.signing.sign(&descope).unwrap();
+    let (response, _, _) = answer(&state, "rest-token.json", &format!("Bearer {token}")).await;
+    assert_eq!(response["context"]["email"], "ada@example.com");
+    assert_eq!(response["context"]["phone_number"], "+15555550100");
+    assert!(response["context"].get("unverified").is_none());
+}

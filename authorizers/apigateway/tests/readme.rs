@@ -95,3 +95,30 @@ async fn readme_worked_example_holds() {
     let body: Value = wire(decide(&state, &event).await.response);
     assert_eq!(body["policyDocument"]["Statement"][0]["Resource"], json!([arn("*/*")]));
 }
+
+/// Issue #14: API Gateway reuses a cached answer for the whole TTL, whatever the token's `exp`
+/// and whatever changed in Descope meanwhile. The template's default stays at a minute or less,
+/// the maximum stays AWS's, and AppSync's `ttlOverride` (which wins over the API's TTL) is capped
+/// by the same parameter.
+#[test]
+fn the_template_caches_answers_for_at_most_a_minute_by_default() {
+    let template = std::fs::read_to_string(support::dir().join("../../../infra/template.yaml")).unwrap();
+    let start = template.find("\n  AuthorizerCacheSeconds:\n").expect("the parameter");
+    let block: Vec<&str> = template[start + 1..]
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with("    "))
+        .collect();
+    let value = |key: &str| -> u64 {
+        let line = block.iter().find(|l| l.trim_start().starts_with(key)).unwrap();
+        line.trim_start()[key.len()..].trim().parse().unwrap()
+    };
+    assert!(value("Default:") <= 60, "default TTL {}", value("Default:"));
+    assert_eq!(value("MaxValue:"), 3600);
+    let appsync = template.find("  AppSyncAuthorizerFunction:\n").unwrap();
+    let appsync_env = &template[appsync..template[appsync..].find("\n  # ---").unwrap() + appsync];
+    assert!(
+        appsync_env.contains("AUTHZ_MAX_TTL_SECONDS: !Ref AuthorizerCacheSeconds"),
+        "the AppSync function's ttlOverride cap follows the parameter"
+    );
+}

@@ -4,7 +4,7 @@ use authorizer_common::{Env, LoadedPolicy};
 use authz_policy::AppSyncPolicy;
 
 /// `resolverContext` keys the authorizer fills itself; extra claims may not use them.
-pub const RESERVED_CONTEXT_KEYS: [&str; 11] = [
+pub const RESERVED_CONTEXT_KEYS: [&str; 12] = [
     "userId",
     "roles",
     "permissions",
@@ -12,6 +12,8 @@ pub const RESERVED_CONTEXT_KEYS: [&str; 11] = [
     "authorizedTenant",
     "tenants",
     "omitted",
+    // authorizer_common::UNVERIFIED_CONTEXT_KEY
+    "unverified",
     // authorizer_common::IDENTITY_CONTEXT_KEYS
     "idp",
     "cognitoUsername",
@@ -38,6 +40,9 @@ pub struct Settings {
     pub max_ttl_seconds: u64,
     /// Claims copied into `resolverContext`, under their own names.
     pub context_claims: Vec<String>,
+    /// `AUTHZ_RESOLVERS_ENFORCE_IDENTITY`: the resolvers of protected mutations and subscriptions
+    /// check the caller themselves, so an answer denying one of them may be cached (default false).
+    pub resolvers_enforce_identity: bool,
 }
 
 impl Settings {
@@ -61,12 +66,14 @@ impl Settings {
             .seconds("AUTHZ_MAX_TTL_SECONDS", MAX_TTL_SECONDS)?
             .unwrap_or(DEFAULT_MAX_TTL_SECONDS);
         let context_claims = env.context_claims(&RESERVED_CONTEXT_KEYS)?;
+        let resolvers_enforce_identity = env.flag("AUTHZ_RESOLVERS_ENFORCE_IDENTITY", false)?;
 
         Ok(Self {
             descope,
             policy,
             max_ttl_seconds,
             context_claims,
+            resolvers_enforce_identity,
         })
     }
 }
@@ -90,6 +97,7 @@ mod tests {
         assert_eq!(s.descope.effective_jwks_url(), "https://api.descope.com/v2/keys/P2abc");
         assert_eq!(s.max_ttl_seconds, DEFAULT_MAX_TTL_SECONDS);
         assert!(s.context_claims.is_empty());
+        assert!(!s.resolvers_enforce_identity);
         assert_eq!(s.policy.protected().len(), 1);
     }
 
@@ -105,8 +113,10 @@ mod tests {
             ("AUTHZ_POLICY", POLICY),
             ("AUTHZ_MAX_TTL_SECONDS", "3600"),
             ("AUTHZ_CONTEXT_CLAIMS", "email, plan"),
+            ("AUTHZ_RESOLVERS_ENFORCE_IDENTITY", "true"),
         ])
         .unwrap();
+        assert!(s.resolvers_enforce_identity);
         assert_eq!(s.descope.effective_jwks_url(), "http://127.0.0.1:9/keys");
         assert_eq!(s.descope.accepted_issuers(), ["a", "b"]);
         assert_eq!(s.max_ttl_seconds, 3600);
@@ -144,6 +154,10 @@ mod tests {
             (
                 with(("DESCOPE_LEEWAY_SECONDS", "x")),
                 "DESCOPE_LEEWAY_SECONDS=\"x\" is invalid",
+            ),
+            (
+                with(("AUTHZ_RESOLVERS_ENFORCE_IDENTITY", "yes")),
+                "AUTHZ_RESOLVERS_ENFORCE_IDENTITY=\"yes\" is invalid",
             ),
             (
                 with(("AUTHZ_CONTEXT_CLAIMS", "email,userId")),

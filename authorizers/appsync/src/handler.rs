@@ -3,8 +3,8 @@
 
 use std::time::Instant;
 
-use authorizer_common::ClockedVerifier;
-use authz_policy::{AppSyncPolicy, FieldGrants, Membership, Principal, TenantSource};
+use authorizer_common::{ClockedVerifier, ContextClaim, UNVERIFIED_CONTEXT_KEY};
+use authz_policy::{AppSyncPolicy, FieldGrants, Membership, OperationType, Principal, TenantSource};
 use descope_jwt::Claims;
 use serde_json::{Map, Value, json};
 
@@ -24,6 +24,7 @@ pub struct State {
     policy: AppSyncPolicy,
     max_ttl_seconds: u64,
     context_claims: Vec<String>,
+    resolvers_enforce_identity: bool,
 }
 
 impl State {
@@ -34,6 +35,7 @@ impl State {
             policy: settings.policy,
             max_ttl_seconds: settings.max_ttl_seconds,
             context_claims: settings.context_claims,
+            resolvers_enforce_identity: settings.resolvers_enforce_identity,
         })
     }
 
@@ -196,13 +198,18 @@ pub async fn decide(state: &State, event: &Value) -> Decision {
     }
 
     // AppSync caches on the authorization token alone: a decision that depends on a request
-    // header must not be cached, and no cached decision may outlive the token.
-    let ttl_override = match state.policy.tenant_source() {
-        TenantSource::Header(_) => 0,
-        TenantSource::Dct | TenantSource::PathParameter(_) => {
-            let remaining = u64::try_from(claims.expires_at.saturating_sub(state.now())).unwrap_or(0);
-            remaining.min(state.max_ttl_seconds)
-        }
+    // header must not be cached, and no cached decision may outlive the token. AppSync nulls a
+    // denied field "even if a value was returned from a resolver": the resolver may still run.
+    // While this answer is cached, a request selecting a denied root mutation or subscription
+    // would not reach this function to be refused, so such an answer is not cached unless the
+    // resolvers check the caller themselves.
+    let ttl_override = if matches!(state.policy.tenant_source(), TenantSource::Header(_))
+        || (!state.resolvers_enforce_identity && denies_a_root_write(&state.policy, &grants))
+    {
+        0
+    } else {
+        let remaining = u64::try_from(claims.expires_at.saturating_sub(state.now())).unwrap_or(0);
+        remaining.min(state.max_ttl_seconds)
     };
     let denied: Vec<String> = grants.denied().map(ToString::to_string).collect();
     Decision {
@@ -237,6 +244,15 @@ fn refused_fields(policy: &AppSyncPolicy, grants: &FieldGrants, operation: &Oper
         .collect()
 }
 
+/// True when a protected top-level field of the mutation or subscription root type is denied.
+fn denies_a_root_write(policy: &AppSyncPolicy, grants: &FieldGrants) -> bool {
+    let mutation = policy.root_type(OperationType::Mutation);
+    let subscription = policy.root_type(OperationType::Subscription);
+    grants
+        .denied()
+        .any(|field| field.type_name() == mutation || field.type_name() == subscription)
+}
+
 /// A request header by case-insensitive name (`requestHeaders` is a flat string map).
 fn header<'e>(event: &'e Value, name: &str) -> Option<&'e str> {
     event
@@ -269,10 +285,16 @@ fn resolver_context(state: &State, claims: &Claims, grants: &FieldGrants) -> Map
         .map(|(id, t)| (id.clone(), json!({"roles": t.roles, "permissions": t.permissions})))
         .collect();
     c.insert("tenants", Value::Object(tenants));
+    let mut unverified: Vec<&str> = Vec::new();
     for name in &state.context_claims {
-        if let Some(value) = authorizer_common::context_claim(claims, name) {
-            c.insert(name, value);
+        match authorizer_common::context_claim(claims, name) {
+            ContextClaim::Value(value) => c.insert(name, value),
+            ContextClaim::Unverified => unverified.push(name),
+            ContextClaim::Absent => {}
         }
+    }
+    if !unverified.is_empty() {
+        c.insert(UNVERIFIED_CONTEXT_KEY, Value::String(unverified.join(",")));
     }
     c.build()
 }

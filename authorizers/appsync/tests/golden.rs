@@ -137,7 +137,8 @@ async fn ttl_override_never_outlives_the_token_and_respects_the_cap() {
         (NOW - 2, &long_cap, 0), // expired but within the verifier's leeway: never cached
         (NOW + 540, &no_cache, 0),
     ] {
-        let mut c = user("partial");
+        // Every field granted: no denied mutation turns caching off (see below).
+        let mut c = user("allow");
         c["exp"] = json!(exp);
         let token = keys.signing.sign(&c).unwrap();
         let (response, verdict, _) = answer(state, &event("query.json", &bearer(&token))).await;
@@ -320,6 +321,55 @@ async fn in_cutover_a_cognito_group_opens_what_the_descope_role_of_that_name_ope
                 let (response, _, _) = answer(&state, &event(fixture, &bearer(&access))).await;
                 assert_golden("query-cognito", &response);
             }
+        }
+    }
+}
+
+/// Issue #14: AppSync forces denied fields to null but may still run their resolvers, for up to
+/// `ttlOverride` seconds after a cached answer. A token denied a protected root mutation or
+/// subscription field is therefore decided afresh each time (`ttlOverride` 0), unless the
+/// resolvers check the caller themselves (`AUTHZ_RESOLVERS_ENFORCE_IDENTITY=true`).
+#[tokio::test]
+async fn a_token_denied_a_mutation_or_subscription_is_never_cached_by_default() {
+    let keys = Keys::new();
+    let subscriptions = r#"{"version": 1, "appsync": {"authenticated": ["Query.me", "Query.listPosts"],
+        "roles": {"admin": ["Subscription.onPost", "User.email"]}}}"#;
+    let renamed = r#"{"version": 1, "appsync": {"authenticated": ["Query.me", "Query.listPosts"],
+        "rootTypes": {"mutation": "Writes"},
+        "roles": {"admin": ["Writes.deletePost"], "auditor": ["Mutation.notARoot"]}}}"#;
+    let mut editor = claims();
+    editor["roles"] = json!(["admin", "editor"]);
+    for (case, policy, claims, default_ttl, enforced_ttl) in [
+        ("mutations denied", None, user("partial"), 0, 300),
+        ("nothing denied", None, user("allow"), 300, 300),
+        ("only a non-root field denied", None, editor, 300, 300),
+        ("a subscription denied", Some(subscriptions), user("none"), 0, 300),
+        ("a renamed mutation root denied", Some(renamed), user("none"), 0, 300),
+        (
+            "a type named Mutation that is not the root",
+            Some(renamed),
+            {
+                let mut c = claims();
+                c["roles"] = json!(["admin"]);
+                c
+            },
+            300,
+            300,
+        ),
+    ] {
+        let token = keys.signing.sign(&claims).unwrap();
+        for (setting, expected) in [("false", default_ttl), ("true", enforced_ttl)] {
+            let mut vars = vec![("AUTHZ_RESOLVERS_ENFORCE_IDENTITY", setting)];
+            if let Some(policy) = policy {
+                vars.push(("AUTHZ_POLICY", policy));
+            }
+            let state = state(&keys, &vars).await;
+            let (response, verdict, _) = answer(&state, &event("query.json", &bearer(&token))).await;
+            assert_eq!(verdict, "allow", "{case}");
+            assert_eq!(
+                response["ttlOverride"], expected,
+                "{case}, enforced by resolvers: {setting}"
+            );
         }
     }
 }

@@ -71,7 +71,8 @@ async fn readme_worked_example_holds() {
             "User.phone"
         ])
     );
-    assert_eq!(body["ttlOverride"], 300);
+    // Mutation.deletePost is denied: never cached unless the resolvers check the caller.
+    assert_eq!(body["ttlOverride"], 0);
     let context = &body["resolverContext"];
     assert_eq!(
         (&context["userId"], &context["roles"], &context["permissions"]),

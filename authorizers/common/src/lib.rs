@@ -103,18 +103,19 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             .filter(|v| !v.is_empty())
     }
 
-    /// The verifier settings: `DESCOPE_PROJECT_ID` (required), `DESCOPE_BASE_URL`,
-    /// `DESCOPE_JWKS_URL`, `DESCOPE_ISSUERS` and `DESCOPE_AUDIENCE` (comma lists) and
-    /// `DESCOPE_LEEWAY_SECONDS` (0-300).
+    /// The verifier settings: `DESCOPE_PROJECT_ID` (required), `DESCOPE_BASE_URL` and
+    /// `DESCOPE_JWKS_URL` (`https://`, or `http://` on a loopback host), `DESCOPE_ISSUERS` and
+    /// `DESCOPE_AUDIENCE` (comma lists), `DESCOPE_LEEWAY_SECONDS` (0-300) and
+    /// `DESCOPE_ACCEPT_OIDC_TOKENS` (`true` to accept tokens Descope issued as an OIDC provider).
     pub fn descope(&self) -> Result<descope_jwt::Config, ConfigError> {
         let project_id = self
             .get("DESCOPE_PROJECT_ID")
             .ok_or(ConfigError::Missing("DESCOPE_PROJECT_ID"))?;
         let mut descope = descope_jwt::Config::new(project_id);
-        if let Some(url) = self.get("DESCOPE_BASE_URL") {
+        if let Some(url) = self.url("DESCOPE_BASE_URL")? {
             descope = descope.base_url(url);
         }
-        if let Some(url) = self.get("DESCOPE_JWKS_URL") {
+        if let Some(url) = self.url("DESCOPE_JWKS_URL")? {
             descope = descope.jwks_url(url);
         }
         if let Some(issuers) = self.get("DESCOPE_ISSUERS") {
@@ -128,6 +129,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         if let Some(seconds) = self.seconds("DESCOPE_LEEWAY_SECONDS", 300)? {
             descope = descope.leeway(Duration::from_secs(seconds));
         }
+        descope = descope.accept_oidc_tokens(self.flag("DESCOPE_ACCEPT_OIDC_TOKENS", false)?);
         for pool in self.cognito_pools()? {
             descope = descope.cognito_pool(pool);
         }
@@ -278,6 +280,16 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         Ok(claims)
     }
 
+    /// A key or API URL: `https://`, or `http://` on a loopback host (see
+    /// [`descope_jwt::check_endpoint_url`]); `None` when unset.
+    pub fn url(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
+        let Some(value) = self.get(name) else { return Ok(None) };
+        match descope_jwt::check_endpoint_url(&value) {
+            Ok(()) => Ok(Some(value)),
+            Err(reason) => Err(ConfigError::Invalid { name, value, reason }),
+        }
+    }
+
     /// A number of whole seconds from 0 to `max`, `None` when unset.
     pub fn seconds(&self, name: &'static str, max: u64) -> Result<Option<u64>, ConfigError> {
         let Some(value) = self.get(name) else { return Ok(None) };
@@ -325,14 +337,50 @@ pub fn identity_context(claims: &descope_jwt::Claims) -> Vec<(&'static str, Stri
     entries
 }
 
-/// The value of an `AUTHZ_CONTEXT_CLAIMS` entry: `amr` and `iss` from their typed fields, any
-/// other claim as in the token; `None` when the token lacks it.
-pub fn context_claim(claims: &descope_jwt::Claims, name: &str) -> Option<serde_json::Value> {
-    match name {
-        "amr" => Some(serde_json::Value::String(claims.amr.join(","))),
-        "iss" => Some(serde_json::Value::String(claims.issuer.clone())),
-        other => claims.other.get(other).cloned(),
+/// The context key listing the `AUTHZ_CONTEXT_CLAIMS` entries left out because the identity
+/// provider did not mark them verified (apart from `omitted`, which lists values too large).
+pub const UNVERIFIED_CONTEXT_KEY: &str = "unverified";
+
+/// What an `AUTHZ_CONTEXT_CLAIMS` entry puts in the context.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ContextClaim {
+    /// The value to copy: `amr` and `iss` from their typed fields, any other claim as in the token.
+    Value(serde_json::Value),
+    /// Left out: a Cognito `email` or `phone_number` whose `*_verified` claim is not true. Cognito
+    /// puts addresses in its ID tokens whether or not anyone proved them, so a backend that keys
+    /// accounts on `email` during a cutover must not get one Cognito never verified.
+    Unverified,
+    /// The token lacks it.
+    Absent,
+}
+
+/// The value of an `AUTHZ_CONTEXT_CLAIMS` entry for these claims.
+pub fn context_claim(claims: &descope_jwt::Claims, name: &str) -> ContextClaim {
+    let value = match name {
+        "amr" => return ContextClaim::Value(serde_json::Value::String(claims.amr.join(","))),
+        "iss" => return ContextClaim::Value(serde_json::Value::String(claims.issuer.clone())),
+        other => claims.other.get(other),
+    };
+    let Some(value) = value else {
+        return ContextClaim::Absent;
+    };
+    let verified_by = match name {
+        "email" => Some("email_verified"),
+        "phone_number" => Some("phone_number_verified"),
+        _ => None,
+    };
+    if let (descope_jwt::IdentityProvider::Cognito(_), Some(marker)) = (&claims.provider, verified_by) {
+        // AWS sends a boolean; some clients and older pools carry the string "true".
+        let verified = match claims.other.get(marker) {
+            Some(serde_json::Value::Bool(b)) => *b,
+            Some(serde_json::Value::String(s)) => s == "true",
+            _ => false,
+        };
+        if !verified {
+            return ContextClaim::Unverified;
+        }
     }
+    ContextClaim::Value(value.clone())
 }
 
 /// The functions' verifier, with a clock that tests and benchmarks can fix so tokens minted at a
@@ -457,6 +505,95 @@ mod tests {
     }
 
     #[test]
+    fn key_urls_must_be_https_except_on_loopback_and_name_their_variable() {
+        let base = ("DESCOPE_PROJECT_ID", "P2abc");
+        for name in ["DESCOPE_BASE_URL", "DESCOPE_JWKS_URL"] {
+            let error = env(&[base, (name, "http://keys.example.com/k")])
+                .descope()
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.starts_with(&format!("{name}=")) && error.contains("https://"),
+                "{error}"
+            );
+            assert!(env(&[base, (name, "http://127.0.0.1:9/k")]).descope().is_ok(), "{name}");
+        }
+        let error = env(&[
+            ("COGNITO_USER_POOL_ID", "eu-west-1_AbC123"),
+            ("COGNITO_CLIENT_IDS", "c"),
+            ("COGNITO_TOKEN_USE", "access"),
+            ("COGNITO_ENDPOINT_URL", "http://cognito.example.com"),
+        ])
+        .cognito_pools()
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.starts_with("COGNITO_ENDPOINT_URL=") && error.contains("https://"),
+            "{error}"
+        );
+        assert!(env(&[base, ("DESCOPE_ACCEPT_OIDC_TOKENS", "maybe")]).descope().is_err());
+        assert!(env(&[base, ("DESCOPE_ACCEPT_OIDC_TOKENS", "true")]).descope().is_ok());
+    }
+
+    #[test]
+    fn a_cognito_email_or_phone_is_copied_only_when_verified() {
+        use descope_jwt::{CognitoIdentity, IdentityProvider, TokenUse};
+        let claims = |provider, other: serde_json::Value| descope_jwt::Claims {
+            provider,
+            subject: "sub-1".into(),
+            issuer: "iss".into(),
+            audience: vec![],
+            expires_at: 0,
+            issued_at: None,
+            roles: vec![],
+            permissions: vec![],
+            tenants: Default::default(),
+            current_tenant: None,
+            amr: vec![],
+            other: other.as_object().unwrap().clone(),
+        };
+        let cognito = || {
+            IdentityProvider::Cognito(CognitoIdentity {
+                user_pool_id: "eu-west-1_A".into(),
+                username: "ada".into(),
+                token_use: TokenUse::Id,
+                client_id: "c".into(),
+            })
+        };
+        let email = serde_json::json!("ada@example.com");
+        for (verified, copied) in [
+            (serde_json::json!(true), true),
+            (serde_json::json!("true"), true),
+            (serde_json::json!(false), false),
+            (serde_json::json!("false"), false),
+            (serde_json::json!("TRUE"), false),
+            (serde_json::json!(1), false),
+            (serde_json::Value::Null, false),
+        ] {
+            let mut other = serde_json::json!({"email": email, "phone_number": "+15555550100"});
+            if !verified.is_null() {
+                other["email_verified"] = verified.clone();
+                other["phone_number_verified"] = verified.clone();
+            }
+            let c = claims(cognito(), other);
+            for name in ["email", "phone_number"] {
+                let got = context_claim(&c, name);
+                assert_eq!(matches!(got, ContextClaim::Value(_)), copied, "{name} {verified}");
+                if !copied {
+                    assert_eq!(got, ContextClaim::Unverified, "{name} {verified}");
+                }
+            }
+        }
+        // Descope's claims are copied as they are; absent stays absent.
+        let descope = claims(IdentityProvider::Descope, serde_json::json!({"email": email}));
+        assert_eq!(context_claim(&descope, "email"), ContextClaim::Value(email));
+        assert_eq!(
+            context_claim(&claims(cognito(), serde_json::json!({})), "email"),
+            ContextClaim::Absent
+        );
+    }
+
+    #[test]
     fn cutover_mode_is_off_unless_a_pool_is_configured() {
         let base = [("DESCOPE_PROJECT_ID", "P2abc")];
         assert!(env(&base).descope().unwrap().cognito_pools().is_empty());
@@ -570,9 +707,15 @@ mod tests {
                 ("cognitoUserPoolId", "eu-west-1_A".to_owned()),
             ]
         );
-        assert_eq!(context_claim(&cognito, "amr"), Some(serde_json::json!("pwd")));
-        assert_eq!(context_claim(&cognito, "plan"), Some(serde_json::json!("pro")));
-        assert_eq!(context_claim(&cognito, "absent"), None);
+        assert_eq!(
+            context_claim(&cognito, "amr"),
+            ContextClaim::Value(serde_json::json!("pwd"))
+        );
+        assert_eq!(
+            context_claim(&cognito, "plan"),
+            ContextClaim::Value(serde_json::json!("pro"))
+        );
+        assert_eq!(context_claim(&cognito, "absent"), ContextClaim::Absent);
     }
 
     #[test]

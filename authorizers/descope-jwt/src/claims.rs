@@ -179,13 +179,42 @@ fn matched<'a, S: AsRef<str>>(have: &[String], wanted: &'a [S]) -> Vec<&'a str> 
 #[derive(Debug)]
 pub(crate) struct ClaimRules {
     pub issuers: HashSet<String>,
-    pub audience: Option<Vec<String>>,
+    pub audience: AudienceRule,
     pub leeway: i64,
     pub accept_refresh_tokens: bool,
+    pub accept_oidc_tokens: bool,
 }
 
-/// Checks the claims in a fixed order (`exp`, `nbf`, `iat`, `iss`, `aud`, `sub`, `drn`, then the
-/// types of the authorization claims) and builds [`Claims`].
+/// How `aud` is checked.
+#[derive(Debug)]
+pub(crate) enum AudienceRule {
+    /// No audience configured: Descope's Python SDK rule. A token whose `aud` is present and not
+    /// empty must name one of these (the project ID); a token without `aud` passes. In
+    /// descope/python-sdk, `descope/auth.py` `_validate_token`: with no audience given, it reads
+    /// the token's `aud` and validates against the project ID when `aud` equals or contains it,
+    /// else calls PyJWT with `audience=None`, which refuses any token carrying a non-empty `aud`.
+    IfPresent(Vec<String>),
+    /// Configured (`DESCOPE_AUDIENCE`): `aud` is required and must name one of these.
+    Required(Vec<String>),
+}
+
+/// Claims only OIDC tokens carry, never a Descope session token: Descope issues tokens as an OIDC
+/// provider (to the hybrid set-up's Cognito app client, to third-party apps) with the project ID
+/// as client ID, so `aud` cannot tell them apart. Which claim marks them is not documented (they
+/// may or may not carry `drn`), so any of these refuses the token, with or without `drn`.
+const OIDC_ONLY_CLAIMS: [&str; 8] = [
+    "nonce",
+    "at_hash",
+    "c_hash",
+    "azp",
+    "scope",
+    "scp",
+    "client_id",
+    "token_use",
+];
+
+/// Checks the claims in a fixed order (`exp`, `nbf`, `iat`, `iss`, `aud`, `sub`, `drn`, OIDC-only
+/// claims, then the types of the authorization claims) and builds [`Claims`].
 pub(crate) fn check(mut map: Map<String, Value>, rules: &ClaimRules, now: i64) -> Result<Claims, VerifyError> {
     let (exp, iat) = check_times(&map, rules.leeway, now)?;
 
@@ -204,9 +233,13 @@ pub(crate) fn check(mut map: Map<String, Value>, rules: &ClaimRules, now: i64) -
         Some(Value::String(aud)) => vec![aud],
         Some(value) => string_list(Some(value), "aud")?,
     };
-    if let Some(expected) = &rules.audience
-        && !audience.iter().any(|a| expected.contains(a))
-    {
+    let audience_ok = match &rules.audience {
+        AudienceRule::IfPresent(accepted) => {
+            audience.iter().all(String::is_empty) || audience.iter().any(|a| accepted.contains(a))
+        }
+        AudienceRule::Required(accepted) => audience.iter().any(|a| accepted.contains(a)),
+    };
+    if !audience_ok {
         return Err(VerifyError::WrongAudience);
     }
 
@@ -230,6 +263,11 @@ pub(crate) fn check(mut map: Map<String, Value>, rules: &ClaimRules, now: i64) -
                 reason: "not a Descope session token marker",
             });
         }
+    }
+    if !rules.accept_oidc_tokens
+        && let Some(claim) = OIDC_ONLY_CLAIMS.into_iter().find(|c| map.contains_key(*c))
+    {
+        return Err(VerifyError::OidcToken { claim });
     }
 
     let roles = string_list(map.remove("roles"), "roles")?;
@@ -354,9 +392,10 @@ mod tests {
     fn rules() -> ClaimRules {
         ClaimRules {
             issuers: ["P2x".to_owned()].into_iter().collect(),
-            audience: None,
+            audience: AudienceRule::IfPresent(vec!["P2x".to_owned()]),
             leeway: 5,
             accept_refresh_tokens: false,
+            accept_oidc_tokens: false,
         }
     }
 

@@ -26,6 +26,7 @@ pub struct Config {
     pub(crate) audience: Option<Vec<String>>,
     pub(crate) leeway: Duration,
     pub(crate) accept_refresh_tokens: bool,
+    pub(crate) accept_oidc_tokens: bool,
     pub(crate) penalty_window: Duration,
     pub(crate) max_key_age: Duration,
     pub(crate) fetch_timeout: Duration,
@@ -45,6 +46,7 @@ impl Config {
             // The official Python, Node and Go SDKs all allow 5 s of clock skew.
             leeway: Duration::from_secs(5),
             accept_refresh_tokens: false,
+            accept_oidc_tokens: false,
             penalty_window: Duration::from_secs(10),
             // Keys Descope retires stop verifying within this long, at the cost of one fetch.
             max_key_age: Duration::from_secs(600),
@@ -78,7 +80,10 @@ impl Config {
         self
     }
 
-    /// Requires the token's `aud` to contain this value (Descope's AWS guidance uses the project ID).
+    /// Requires the token's `aud` to contain this value (repeatable: any one of them will do).
+    ///
+    /// Without any, Descope's Python SDK rule applies: a token that carries `aud` must name the
+    /// project ID, and a token without `aud` passes. Once one is configured, `aud` is required.
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audience.get_or_insert_with(Vec::new).push(audience.into());
         self
@@ -94,6 +99,15 @@ impl Config {
     /// authorize an API call.
     pub fn accept_refresh_tokens(mut self, accept: bool) -> Self {
         self.accept_refresh_tokens = accept;
+        self
+    }
+
+    /// Accepts tokens that carry OIDC-only claims (`nonce`, `azp`, `scope`, `client_id`...), which
+    /// Descope issues as an OIDC provider to applications (a Cognito app client of the hybrid
+    /// set-up, a third-party app). Off by default: such a token names the project as its client
+    /// and was meant for that application, not for this API.
+    pub fn accept_oidc_tokens(mut self, accept: bool) -> Self {
+        self.accept_oidc_tokens = accept;
         self
     }
 
@@ -203,16 +217,39 @@ impl Config {
 
 pub(crate) fn check_url(setting: &'static str, value: Option<&str>) -> Result<(), ConfigError> {
     let Some(value) = value else { return Ok(()) };
-    let invalid = |reason: String| ConfigError::InvalidUrl {
+    check_endpoint_url(value).map_err(|reason| ConfigError::InvalidUrl {
         setting,
         value: value.to_owned(),
         reason,
-    };
-    let url = reqwest::Url::parse(value).map_err(|e| invalid(e.to_string()))?;
+    })
+}
+
+/// Checks a key or API URL: `https://`, or plain `http://` on a loopback host only (127.0.0.0/8,
+/// `::1`, `localhost`: a local emulator or Cognito stand-in). Keys fetched over plain http from
+/// anywhere else could be swapped by anyone on the path. `Err` says what is wrong.
+pub fn check_endpoint_url(value: &str) -> Result<(), String> {
+    let url = reqwest::Url::parse(value).map_err(|e| e.to_string())?;
     match url.scheme() {
-        "https" | "http" => Ok(()),
-        other => Err(invalid(format!("scheme {other:?} is not http or https"))),
+        "https" => Ok(()),
+        "http" if is_loopback(&url) => Ok(()),
+        "http" => Err(
+            "plain http is allowed only for loopback hosts (127.0.0.0/8, ::1, localhost); use https:// so \
+             keys cannot be swapped on the way"
+                .to_owned(),
+        ),
+        other => Err(format!("scheme {other:?} is not https")),
     }
+}
+
+/// The URL parser has already normalised the host (`127.1` is `127.0.0.1`, names are lowercase).
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else { return false };
+    host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Descope's regional rule, as in the official Python and Go SDKs: a project ID of 32 characters
@@ -273,5 +310,11 @@ mod tests {
         assert!(err.to_string().contains("JWKS URL"), "{err}");
         let err = Config::new("P2x").base_url("not a url").validate().unwrap_err();
         assert!(err.to_string().contains("base URL"), "{err}");
+        let err = Config::new("P2x")
+            .base_url("http://api.example.com")
+            .validate()
+            .unwrap_err();
+        assert!(err.to_string().contains("https://"), "{err}");
+        assert!(Config::new("P2x").base_url("http://127.1:8080").validate().is_ok());
     }
 }

@@ -102,8 +102,9 @@ pub enum VerifyError {
         /// The `iss` claim, truncated (`None` when absent).
         iss: Option<Untrusted>,
     },
-    /// An audience is configured and the token's `aud` is missing or does not contain it.
-    #[error("audience does not match the configured audience")]
+    /// The token's `aud` names none of the accepted audiences (the project ID unless configured),
+    /// or an audience is configured and the token has no `aud`.
+    #[error("audience does not name an accepted audience")]
     WrongAudience,
     /// A Cognito token's `token_use` is missing or not one the pool's configuration accepts (an ID
     /// token where access tokens are expected, or the reverse).
@@ -125,6 +126,13 @@ pub enum VerifyError {
     /// The token is a Descope refresh token (`drn` = `DSR`), which must never authorize a call.
     #[error("refresh tokens are not accepted as session tokens")]
     RefreshToken,
+    /// The token carries a claim only OIDC tokens carry (`nonce`, `azp`, `scope`, `client_id`...):
+    /// Descope issued it as an OIDC provider to an application, not as a session for this API.
+    #[error("token carries the OIDC claim {claim:?}: it was issued to an OIDC application, not as a Descope session")]
+    OidcToken {
+        /// The first OIDC-only claim found.
+        claim: &'static str,
+    },
     /// A claim is present with the wrong type or value (e.g. `roles` not a list of strings).
     #[error("claim {claim:?} is invalid: {reason}")]
     InvalidClaim {
@@ -159,6 +167,7 @@ impl VerifyError {
             Self::WrongClient { .. } => "wrong_client",
             Self::MissingSubject => "missing_subject",
             Self::RefreshToken => "refresh_token",
+            Self::OidcToken { .. } => "oidc_token",
             Self::InvalidClaim { .. } => "invalid_claim",
         }
     }
@@ -173,7 +182,8 @@ pub enum ConfigError {
         "invalid Descope project ID {0:?}: expected the ID shown in the Descope console (letters and digits, e.g. P2abc...)"
     )]
     InvalidProjectId(String),
-    /// A URL setting (base URL, JWKS URL) does not parse or is not http(s).
+    /// A URL setting (base URL, JWKS URL, Cognito endpoint) does not parse, or is not `https://`
+    /// (plain `http://` is accepted for loopback hosts only).
     #[error("invalid {setting} {value:?}: {reason}")]
     InvalidUrl {
         /// Which setting.

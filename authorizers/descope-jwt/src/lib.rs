@@ -13,8 +13,9 @@
 //!    the cached set is older than its maximum age, at most once at a time and once per penalty
 //!    window, per issuer;
 //! 5. signature, with the algorithm the key allows;
-//! 6. claims, by the issuer's rules: for Descope `exp` required, `nbf`, `iat`, issuer, audience when
-//!    configured, `sub`, `drn`; for Cognito `exp`, `token_use`, app client, `sub`, username (see
+//! 6. claims, by the issuer's rules: for Descope `exp` required, `nbf`, `iat`, issuer, audience (as
+//!    configured, or else an `aud`, when present, must name the project), `sub`, `drn`, no OIDC-only
+//!    claim (`nonce`, `azp`, `scope`, `client_id`...); for Cognito `exp`, `token_use`, app client, `sub`, username (see
 //!    [`CognitoPool`]); then typed [`Claims`], whose [`Claims::provider`] says who vouched.
 //!
 //! ```no_run
@@ -41,7 +42,7 @@ mod verifier;
 
 pub use claims::{Claims, CognitoIdentity, IdentityProvider, TenantClaims};
 pub use cognito::{CognitoPool, TokenUse};
-pub use config::{Config, DEFAULT_BASE_URL, base_url_for_project};
+pub use config::{Config, DEFAULT_BASE_URL, base_url_for_project, check_endpoint_url};
 pub use error::{ConfigError, Untrusted, VerifyError};
 pub use token::Algorithm;
 pub use verifier::Verifier;

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::{
-    claims::{self, ClaimRules, Claims},
+    claims::{self, AudienceRule, ClaimRules, Claims},
     cognito::{self, CognitoRules},
     config::Config,
     error::{ConfigError, Untrusted, VerifyError},
@@ -77,9 +77,13 @@ impl Verifier {
             keys: store(config.effective_jwks_url()),
             rules: Rules::Descope(ClaimRules {
                 issuers: descope_issuers.into_iter().collect(),
-                audience: config.audience.clone(),
+                audience: match &config.audience {
+                    Some(accepted) => AudienceRule::Required(accepted.clone()),
+                    None => AudienceRule::IfPresent(vec![config.project_id.clone()]),
+                },
                 leeway,
                 accept_refresh_tokens: config.accept_refresh_tokens,
+                accept_oidc_tokens: config.accept_oidc_tokens,
             }),
         }];
         for pool in &config.cognito_pools {

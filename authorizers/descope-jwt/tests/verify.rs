@@ -840,3 +840,154 @@ fn a_pool_configured_twice_or_colliding_with_descope_is_refused() {
             .contains("configured both for Descope and for a Cognito user pool")
     );
 }
+
+/// Issue #14: with no audience configured, Descope's Python SDK rule applies: a token that carries
+/// `aud` must name the project, a token without `aud` passes.
+#[tokio::test]
+async fn by_default_an_aud_must_name_the_project_and_none_passes() {
+    let key = TestKey::rs256("k1").unwrap();
+    let fx = Fixture::new(&[&key]).await;
+    let base = session_claims(PID, "U2user");
+    for (case, aud, expected) in [
+        ("no aud", Value::Null, Ok(())),
+        ("the project ID", json!(PID), Ok(())),
+        (
+            "a list naming the project",
+            json!(["https://api.example.com", PID]),
+            Ok(()),
+        ),
+        (
+            "another project's ID",
+            json!("P2otherproject0000000000001"),
+            Err("wrong_audience"),
+        ),
+        (
+            "a third-party app's client ID",
+            json!(["https://api.example.com", "app-client-1"]),
+            Err("wrong_audience"),
+        ),
+    ] {
+        let token = key.sign(&with(base.clone(), json!({ "aud": aud }))).unwrap();
+        fx.check(case, &token, expected).await;
+    }
+}
+
+/// Tokens Descope issues as an OIDC provider (to the hybrid set-up's Cognito app client, or to a
+/// third-party app) name the project as client ID, so the audience rule cannot tell them from
+/// session tokens. Which claim marks them is not documented: they are refused on any OIDC-only
+/// claim, whether or not they also carry `drn` (both readings).
+#[tokio::test]
+async fn tokens_descope_issues_as_an_oidc_provider_are_refused_by_default() {
+    let key = TestKey::rs256("k1").unwrap();
+    let fx = Fixture::new(&[&key]).await;
+    let t = now();
+    let issuer = format!("https://api.descope.com/{PID}");
+    let id_token = json!({
+        "iss": issuer, "sub": "U2user", "aud": PID, "azp": PID, "nonce": "n-0S6_WzA2Mj",
+        "at_hash": "77QmUPtjPfzWtF2AnpK9RQ", "auth_time": t, "iat": t, "exp": t + 600,
+        "email": "ada@example.com", "email_verified": true,
+    });
+    let access_token = json!({
+        "iss": issuer, "sub": "U2user", "aud": [PID], "client_id": PID,
+        "scope": "openid email profile", "iat": t, "exp": t + 600,
+    });
+    let cases = [
+        ("OIDC ID token", id_token.clone()),
+        (
+            "OIDC ID token carrying drn DS",
+            with(id_token.clone(), json!({"drn": "DS"})),
+        ),
+        (
+            "OIDC ID token, nonce only",
+            with(id_token, json!({"azp": null, "at_hash": null})),
+        ),
+        ("OIDC access token", access_token.clone()),
+        (
+            "OIDC access token carrying drn DS",
+            with(access_token.clone(), json!({"drn": "DS"})),
+        ),
+        (
+            "scp instead of scope",
+            with(
+                access_token,
+                json!({"scope": null, "client_id": null, "scp": ["openid"]}),
+            ),
+        ),
+        ("azp only", with(session_claims(PID, "U2user"), json!({"azp": PID}))),
+        (
+            "token_use",
+            with(session_claims(PID, "U2user"), json!({"token_use": "access"})),
+        ),
+    ];
+    for (case, claims) in cases {
+        fx.check(case, &key.sign(&claims).unwrap(), Err("oidc_token")).await;
+    }
+    // A session token of the "AWS API Gateway" JWT template carries the project as `aud`: it passes.
+    let session = with(session_claims(PID, "U2user"), json!({"aud": PID}));
+    fx.check("session token with aud", &key.sign(&session).unwrap(), Ok(()))
+        .await;
+}
+
+/// A key URL over plain http lets anyone on the path inject keys: only loopback hosts may use it.
+#[test]
+fn key_and_api_urls_must_be_https_except_on_loopback() {
+    for (url, accepted) in [
+        ("https://keys.example.com/v2/keys/P2", true),
+        ("http://127.0.0.1:9/keys", true),
+        ("http://127.9.8.7/keys", true),
+        ("http://[::1]:9/keys", true),
+        ("http://localhost:9/keys", true),
+        ("http://LOCALHOST/keys", true),
+        ("http://keys.example.com/v2/keys/P2", false),
+        ("http://10.0.0.1/keys", false),
+        ("http://128.0.0.1/keys", false),
+        ("http://[::2]/keys", false),
+        ("http://localhost.example.com/keys", false),
+        ("http://127.0.0.1.nip.io/keys", false),
+    ] {
+        let pool = CognitoPool::new(POOL)
+            .client_id(CLIENT)
+            .token_use(TokenUse::Access)
+            .endpoint_url(url);
+        for (setting, config) in [
+            ("JWKS URL", Config::new(PID).jwks_url(url)),
+            ("base URL", Config::new(PID).base_url(url)),
+            ("Cognito endpoint URL", Config::new(PID).cognito_pool(pool)),
+        ] {
+            let outcome = Verifier::new(config);
+            assert_eq!(outcome.is_ok(), accepted, "{setting} {url}: {outcome:?}");
+            if let Err(error) = outcome {
+                let message = error.to_string();
+                assert!(message.contains(setting) && message.contains("https"), "{message}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_configured_audience_replaces_the_default_and_is_required() {
+    let key = TestKey::rs256("k1").unwrap();
+    let fx = Fixture::with_config(&[&key], |c| c.audience("https://api.example.com")).await;
+    let base = session_claims(PID, "U2user");
+    for (case, aud, expected) in [
+        ("the configured audience", json!("https://api.example.com"), Ok(())),
+        ("the project ID only", json!(PID), Err("wrong_audience")),
+        ("no aud", Value::Null, Err("wrong_audience")),
+    ] {
+        let token = key.sign(&with(base.clone(), json!({ "aud": aud }))).unwrap();
+        fx.check(case, &token, expected).await;
+    }
+}
+
+#[tokio::test]
+async fn oidc_tokens_pass_only_when_explicitly_allowed() {
+    let key = TestKey::rs256("k1").unwrap();
+    let fx = Fixture::with_config(&[&key], |c| c.accept_oidc_tokens(true)).await;
+    let token = key
+        .sign(&with(
+            session_claims(PID, "U2user"),
+            json!({"aud": PID, "nonce": "n-1", "azp": PID, "scope": "openid"}),
+        ))
+        .unwrap();
+    fx.check("OIDC ID token, allowed", &token, Ok(())).await;
+}

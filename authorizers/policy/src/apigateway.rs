@@ -430,6 +430,41 @@ mod tests {
     }
 
     #[test]
+    fn a_tenant_made_of_dots_never_reaches_a_route() {
+        let path = policy(
+            r#"{"version": 1, "apigateway": {"tenants": {"source": "pathParameter", "name": "tenantId",
+                "roles": {"member": ["GET /tenants/{tenant}/*"]}}}}"#,
+        );
+        let header = policy(
+            r#"{"version": 1, "apigateway": {"tenants": {"source": "header", "name": "x-tenant",
+                "roles": {"member": ["GET /t/{tenant}/*"]}}}}"#,
+        );
+        let dct = policy(DOC);
+        let none: Vec<String> = vec![];
+        let member = strings(&["member", "tenant-admin"]);
+        for id in [".", ".."] {
+            let principal = Principal::new(&none, &none)
+                .tenant(Membership {
+                    id,
+                    roles: &member,
+                    permissions: &none,
+                })
+                .current_tenant(Some(id));
+            for (source, p) in [("path", &path), ("header", &header), ("dct", &dct)] {
+                let g = p.grants(&principal, Some(id));
+                assert!(
+                    g.routes()
+                        .iter()
+                        .all(|r| !r.path().contains("/./") && !r.path().contains("/../")),
+                    "{source} {id:?}: {:?}",
+                    listed(&g)
+                );
+                assert_eq!(g.tenant(), None, "{source} {id:?}");
+            }
+        }
+    }
+
+    #[test]
     fn toml_and_json_read_the_same() {
         let toml = r#"
             version = 1

@@ -181,14 +181,17 @@ impl fmt::Display for Route {
     }
 }
 
-/// True when a tenant ID may be put into a route: 1 to 128 characters of `A-Z a-z 0-9 . _ - :`.
-/// Anything else (a `*`, a `/`) could widen an ARN pattern, so such a tenant gets no grants.
+/// True when a tenant ID may be put into a route: 1 to 128 characters of `A-Z a-z 0-9 . _ - :`,
+/// not only dots. Anything else (a `*`, a `/`) could widen an ARN pattern, and `.` or `..` would
+/// make `/tenants/{tenant}/*` a dot segment that HTTP clients and servers may resolve away, so
+/// such a tenant gets no grants.
 pub fn is_safe_tenant_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 128
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':'))
+        && !id.bytes().all(|b| b == b'.')
 }
 
 /// IAM-style wildcard match: `*` matches any run of bytes (also empty, also `/`); everything else
@@ -285,7 +288,9 @@ mod tests {
     #[test]
     fn unsafe_tenant_ids_are_recognised() {
         assert!(is_safe_tenant_id("T2abc_def-1.x:y"));
-        for bad in ["", "a*", "a/b", "a b", "a?", &"x".repeat(129)] {
+        assert!(is_safe_tenant_id(".a.") && is_safe_tenant_id("a..b"));
+        // A tenant made only of dots would turn `/tenants/{tenant}/*` into `/tenants/../*`.
+        for bad in ["", "a*", "a/b", "a b", "a?", &"x".repeat(129), ".", "..", "..."] {
             assert!(!is_safe_tenant_id(bad), "{bad:?}");
         }
     }
