@@ -72,6 +72,9 @@ pub struct Env<F> {
     lookup: F,
 }
 
+/// `COGNITO_ISSUER_FORMS` read: the default of the pools not listed, and the listed pools' forms.
+type IssuerFormsSetting = (descope_jwt::IssuerForms, Vec<(String, descope_jwt::IssuerForms)>);
+
 /// A policy document and where it came from (for messages).
 #[derive(Debug)]
 pub struct LoadedPolicy {
@@ -297,11 +300,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 
     /// `COGNITO_ISSUER_FORMS`: the default forms and the per-pool ones.
-    #[allow(clippy::type_complexity)]
-    fn issuer_forms(
-        &self,
-        pool_ids: &[&str],
-    ) -> Result<(descope_jwt::IssuerForms, Vec<(String, descope_jwt::IssuerForms)>), ConfigError> {
+    fn issuer_forms(&self, pool_ids: &[&str]) -> Result<IssuerFormsSetting, ConfigError> {
         const NAME: &str = "COGNITO_ISSUER_FORMS";
         let Some(value) = self.get(NAME) else {
             return Ok((descope_jwt::IssuerForms::default(), Vec::new()));
