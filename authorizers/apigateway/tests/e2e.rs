@@ -409,6 +409,103 @@ async fn cutover_accepts_cognito_and_descope_tokens_side_by_side() {
     assert_eq!(reasons(&output), ["wrong_issuer", "route_granted"]);
 }
 
+/// A key set on loopback that counts its requests, for the issuer forms moto does not issue.
+async fn counting_jwks(body: Value) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    };
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&hits);
+    let body = body.to_string();
+    let app = axum::Router::new().route(
+        "/{*path}",
+        axum::routing::get(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let body = body.clone();
+            async move { body }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), hits)
+}
+
+/// A pool that switched to the updated issuer format during the cutover: moto's tokens carry the
+/// original format, the updated ones are minted with a test key whose key set only a loopback
+/// stand-in for `issuer-cognito-idp.<region>.amazonaws.com` serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cutover_follows_the_issuer_forms_configured_for_the_pool() {
+    use std::sync::atomic::Ordering;
+
+    use descope_jwt::testing::{TestKey, cognito_access_claims, jwks};
+
+    let project = Project::seed().await;
+    let moto = Moto::start();
+    let pool = UserPool::create(&moto, "switching").await;
+    let web = pool.app_client("web").await;
+    pool.group("reader").await;
+    pool.user("ada", "ada@example.com", &["reader"]).await;
+    let original = pool.tokens(&web, "ada").await.access;
+    let region = pool.id.split_once('_').unwrap().0.to_owned();
+    let updated_host = format!("issuer-cognito-idp.{region}.amazonaws.com");
+    let key = TestKey::rs256("updated-1").unwrap();
+    let (stand_in, fetches) = counting_jwks(jwks(&[&key])).await;
+    let mut claims = cognito_access_claims(&pool.id, &web, "ada", &["reader"]);
+    claims["iss"] = json!(format!("https://{updated_host}/{}", pool.id));
+    let updated = key.sign(&claims).unwrap();
+
+    let env = |forms: Option<&str>| {
+        let mut env = project.env(&[]);
+        env.extend([
+            ("COGNITO_USER_POOL_ID", pool.id.clone()),
+            ("COGNITO_CLIENT_IDS", web.clone()),
+            ("COGNITO_TOKEN_USE", "access".to_owned()),
+            ("COGNITO_ENDPOINT_URL", moto.url.clone()),
+        ]);
+        if let Some(forms) = forms {
+            env.push(("COGNITO_ISSUER_FORMS", forms.to_owned()));
+            env.push(("COGNITO_ISSUER_ENDPOINT_URLS", format!("{updated_host}={stand_in}")));
+        }
+        env
+    };
+    let mut api = RuntimeApi::start().await.unwrap();
+
+    // Today's settings: the original form only; the updated token is refused without a fetch.
+    let child = spawn_function(BINARY, &api, &env(None));
+    for token in [&original, &updated] {
+        let _ = api.call(event("rest-token.json", &format!("Bearer {token}"))).await;
+    }
+    let (_, output) = finish(child, Duration::ZERO);
+    assert_eq!(reasons(&output), ["route_granted", "wrong_issuer"], "{output}");
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        0,
+        "the updated form's keys were never asked for"
+    );
+
+    // Both forms while clients pick up new tokens: each verifies with its own key set.
+    let child = spawn_function(BINARY, &api, &env(Some("both")));
+    for token in [&original, &updated] {
+        let body = response_body(api.call(event("rest-token.json", &format!("Bearer {token}"))).await);
+        assert!(allowed_resources(&body).contains(&"GET/request".to_owned()), "{body}");
+        assert_eq!(body["context"]["idp"], "cognito");
+        assert_eq!(body["context"]["cognitoUserPoolId"], pool.id.as_str());
+    }
+    let (_, output) = finish(child, Duration::ZERO);
+    assert_eq!(reasons(&output), ["route_granted", "route_granted"], "{output}");
+    assert_eq!(fetches.load(Ordering::SeqCst), 1, "fetched once, at cold start");
+
+    // Updated only: the original form is now foreign.
+    let child = spawn_function(BINARY, &api, &env(Some("updated")));
+    for token in [&original, &updated] {
+        let _ = api.call(event("rest-token.json", &format!("Bearer {token}"))).await;
+    }
+    let (_, output) = finish(child, Duration::ZERO);
+    assert_eq!(reasons(&output), ["wrong_issuer", "route_granted"], "{output}");
+}
+
 /// A REQUEST event for `method path` with the tenant path parameter set, as API Gateway sends it
 /// for the resource `/tenants/{tenantId}/{proxy+}`.
 fn tenant_request(token: &str, method: &str, tenant: &str, rest: &str) -> Value {

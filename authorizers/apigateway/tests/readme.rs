@@ -122,3 +122,28 @@ fn the_template_caches_answers_for_at_most_a_minute_by_default() {
         "the AppSync function's ttlOverride cap follows the parameter"
     );
 }
+
+/// Both functions read the same cutover settings, so the template must hand both of them every
+/// one it has, the issuer formats and replica regions included.
+#[test]
+fn the_template_gives_both_functions_the_same_cutover_settings() {
+    let template = std::fs::read_to_string(support::dir().join("../../../infra/template.yaml")).unwrap();
+    let env_of = |function: &str| -> Vec<String> {
+        let start = template.find(&format!("  {function}:\n")).expect("the function");
+        let end = start + template[start..].find("\n  # ---").unwrap();
+        template[start..end]
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("COGNITO_"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let apigateway = env_of("ApiGatewayAuthorizerFunction");
+    assert_eq!(apigateway, env_of("AppSyncAuthorizerFunction"));
+    for line in [
+        "COGNITO_ISSUER_FORMS: !Ref CognitoIssuerForms",
+        "COGNITO_REPLICA_REGIONS: !Ref CognitoReplicaRegions",
+    ] {
+        assert!(apigateway.iter().any(|l| l == line), "{line} in {apigateway:?}");
+    }
+}

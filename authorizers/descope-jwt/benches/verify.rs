@@ -86,7 +86,7 @@ fn main() {
         c["exp"] = json!(c["exp"].as_i64().unwrap() + 3600);
         c
     };
-    let cognito_issuer = pool.issuer();
+    let cognito_issuer = pool.issuers()[0].iss.clone();
     for (name, verifier, key, claims, issuer, iters) in [
         ("RS256-2048", &verifier, &rsa, &claims, &issuer, 3000),
         ("ES256", &verifier, &ec, &claims, &issuer, 2000),

@@ -1,7 +1,9 @@
 //! Cutover mode: Cognito user pool tokens accepted beside Descope's.
 //!
-//! A [`CognitoPool`] adds one issuer (`https://cognito-idp.<region>.amazonaws.com/<poolId>`) with its
-//! own key set; the verifier routes a token to it by its `iss` and, once the signature verifies,
+//! A [`CognitoPool`] adds one issuer per `iss` its tokens may carry (the original format
+//! `https://cognito-idp.<region>.amazonaws.com/<poolId>`, the updated format
+//! `https://issuer-cognito-idp.<region>.amazonaws.com/<poolId>`, replica regions), each with its own
+//! key set; the verifier routes a token to one by its `iss` and, once the signature verifies,
 //! [`check`] applies the rules AWS documents for user pool tokens: `exp`, `token_use` (access or
 //! id, as configured), the app client (`client_id` of an access token, `aud` of an ID token) and
 //! `sub`. `cognito:groups` become roles (or the roles of the tenant the pool was imported into), so
@@ -46,17 +48,122 @@ impl TokenUse {
     }
 }
 
+/// One of the two `iss` formats Cognito issues (AWS API reference, `IssuerConfigurationType`:
+/// <https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_IssuerConfigurationType.html>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IssuerForm {
+    /// `https://cognito-idp.<region>.amazonaws.com/<poolId>`, every pool's format until it
+    /// switches; the region is the one that issued the token.
+    Original,
+    /// `https://issuer-cognito-idp.<region>.amazonaws.com/<poolId>`, which AWS recommends for all
+    /// pools (and for multi-Region replication); the region is always the pool's primary region.
+    Updated,
+}
+
+impl IssuerForm {
+    /// `original` or `updated`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Original => "original",
+            Self::Updated => "updated",
+        }
+    }
+
+    /// The host of this form's issuer in `region`.
+    pub fn host(self, region: &str) -> String {
+        match self {
+            Self::Original => format!("cognito-idp.{region}.amazonaws.com"),
+            Self::Updated => format!("issuer-cognito-idp.{region}.amazonaws.com"),
+        }
+    }
+}
+
+/// Which issuer formats a pool's tokens carry: the one it is configured with (`original` unless
+/// it was switched), or `both` while it switches (tokens issued before the switch stay valid until
+/// they expire). Keys are fetched for the configured forms only: a pool that never switched has no
+/// updated-form key set (its URL answers 403; aws-jwt-verify issue #279).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum IssuerForms {
+    /// The original format only (the default: every pool's format until it is switched).
+    #[default]
+    Original,
+    /// The updated format only.
+    Updated,
+    /// Both formats.
+    Both,
+}
+
+impl IssuerForms {
+    /// Parses `original`, `updated` or `both`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "original" => Some(Self::Original),
+            "updated" => Some(Self::Updated),
+            "both" => Some(Self::Both),
+            _ => None,
+        }
+    }
+
+    /// `original`, `updated` or `both`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Original => "original",
+            Self::Updated => "updated",
+            Self::Both => "both",
+        }
+    }
+
+    /// Whether `form` is among these.
+    pub fn includes(self, form: IssuerForm) -> bool {
+        matches!(
+            (self, form),
+            (Self::Both, _) | (Self::Original, IssuerForm::Original) | (Self::Updated, IssuerForm::Updated)
+        )
+    }
+}
+
+/// One `iss` a configured pool's tokens may carry, with the key set it is verified against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CognitoIssuer {
+    /// The format.
+    pub form: IssuerForm,
+    /// The region named in `iss`: the pool's primary region, or a replica's (original form).
+    pub region: String,
+    /// The exact `iss` value.
+    pub iss: String,
+    /// Where its keys are fetched: `<iss>/.well-known/jwks.json`, or under an endpoint override.
+    pub jwks_url: String,
+}
+
+impl CognitoIssuer {
+    /// The host of the issuer URL (what [`CognitoPool::issuer_endpoint_url`] overrides).
+    pub fn host(&self) -> String {
+        self.form.host(&self.region)
+    }
+}
+
 /// One Cognito user pool whose tokens are accepted during a cutover.
 ///
+/// A pool has one issuer per format it issues ([`IssuerForms`]) and, for the original format,
+/// one more per replica region ([`CognitoPool::replica_region`]); each has its own key set.
+///
 /// ```
-/// use descope_jwt::{CognitoPool, TokenUse};
+/// use descope_jwt::{CognitoPool, IssuerForms, TokenUse};
 /// let pool = CognitoPool::new("eu-west-1_AbC123xyz")
 ///     .client_id("4s2k9example0client0id0abcd")
-///     .token_use(TokenUse::Access);
-/// assert_eq!(pool.issuer(), "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123xyz");
+///     .token_use(TokenUse::Access)
+///     .issuer_forms(IssuerForms::Both);
+/// let issuers: Vec<String> = pool.issuers().into_iter().map(|i| i.iss).collect();
 /// assert_eq!(
-///     pool.effective_jwks_url(),
-///     "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123xyz/.well-known/jwks.json"
+///     issuers,
+///     [
+///         "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123xyz",
+///         "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123xyz",
+///     ]
+/// );
+/// assert_eq!(
+///     pool.issuers()[1].jwks_url,
+///     "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123xyz/.well-known/jwks.json"
 /// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +172,11 @@ pub struct CognitoPool {
     pub(crate) region: Option<String>,
     pub(crate) client_ids: Vec<String>,
     pub(crate) token_uses: Vec<TokenUse>,
+    pub(crate) issuer_forms: IssuerForms,
+    pub(crate) replica_regions: Vec<String>,
     pub(crate) endpoint_url: Option<String>,
+    /// Per issuer host: where that issuer's keys are fetched instead.
+    pub(crate) issuer_endpoint_urls: Vec<(String, String)>,
     pub(crate) tenant: Option<String>,
 }
 
@@ -77,12 +188,16 @@ impl CognitoPool {
             region: None,
             client_ids: Vec::new(),
             token_uses: Vec::new(),
+            issuer_forms: IssuerForms::default(),
+            replica_regions: Vec::new(),
             endpoint_url: None,
+            issuer_endpoint_urls: Vec::new(),
             tenant: None,
         }
     }
 
-    /// The pool's region; it must match the region the pool ID starts with (a check against typos).
+    /// The region the function runs against; it must be the region the pool ID starts with (its
+    /// primary region) or one of its [`CognitoPool::replica_region`]s (a check against typos).
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
         self
@@ -102,10 +217,40 @@ impl CognitoPool {
         self
     }
 
-    /// Fetches the pool's keys from `<endpoint>/<poolId>/.well-known/jwks.json` instead of the
+    /// The issuer format(s) the pool's tokens carry (default: the original one).
+    pub fn issuer_forms(mut self, forms: IssuerForms) -> Self {
+        self.issuer_forms = forms;
+        self
+    }
+
+    /// A region the pool is replicated to (multi-Region replication; repeatable). Its tokens may
+    /// carry the original format naming that region, `https://cognito-idp.<replica>.amazonaws.com/
+    /// <poolId>`, with its keys under that URL. The updated format always names the primary region,
+    /// so a replica adds an issuer only when the original format is configured.
+    ///
+    /// Which `iss` a replica writes under the original format has changed: aws-jwt-verify issue
+    /// #282 reported the replica's region (July 2026), then the primary region after a Cognito
+    /// change, and its PR #285 (`additionalRegions`) was closed unmerged; AWS's guide tells
+    /// replicated pools to use the updated format. Configure a replica only for tokens you have
+    /// seen name it.
+    pub fn replica_region(mut self, region: impl Into<String>) -> Self {
+        self.replica_regions.push(region.into());
+        self
+    }
+
+    /// Fetches every issuer's keys from `<endpoint>/<poolId>/.well-known/jwks.json` instead of the
     /// issuer's host (a local Cognito such as moto; tokens still carry the AWS issuer).
     pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
         self.endpoint_url = Some(url.into().trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// Fetches the keys of the issuer on `host` (e.g. `issuer-cognito-idp.eu-west-1.amazonaws.com`)
+    /// from `<endpoint>/<poolId>/.well-known/jwks.json`; takes precedence over
+    /// [`CognitoPool::endpoint_url`], so each format and region can have its own stand-in.
+    pub fn issuer_endpoint_url(mut self, host: impl Into<String>, url: impl Into<String>) -> Self {
+        self.issuer_endpoint_urls
+            .push((host.into(), url.into().trim_end_matches('/').to_owned()));
         self
     }
 
@@ -122,32 +267,60 @@ impl CognitoPool {
         &self.pool_id
     }
 
-    /// The region: the configured one, or the one the pool ID starts with.
-    pub fn effective_region(&self) -> &str {
-        self.region
-            .as_deref()
-            .unwrap_or_else(|| self.pool_id.split_once('_').map_or("", |(region, _)| region))
+    /// The primary region: the one the pool ID starts with.
+    pub fn primary_region(&self) -> &str {
+        self.pool_id.split_once('_').map_or("", |(region, _)| region)
     }
 
-    /// The `iss` of the pool's tokens.
-    pub fn issuer(&self) -> String {
-        format!(
-            "https://cognito-idp.{}.amazonaws.com/{}",
-            self.effective_region(),
-            self.pool_id
-        )
+    /// The configured issuer formats.
+    pub fn forms(&self) -> IssuerForms {
+        self.issuer_forms
     }
 
-    /// Where the pool's keys are fetched from.
-    pub fn effective_jwks_url(&self) -> String {
-        match &self.endpoint_url {
-            Some(endpoint) => format!("{endpoint}/{}/.well-known/jwks.json", self.pool_id),
-            None => format!("{}/.well-known/jwks.json", self.issuer()),
+    /// The configured replica regions.
+    pub fn replica_regions(&self) -> &[String] {
+        &self.replica_regions
+    }
+
+    /// Every `iss` the pool's tokens may carry, with its key set URL: the original format in the
+    /// primary region and in each replica region, then the updated format, as configured.
+    pub fn issuers(&self) -> Vec<CognitoIssuer> {
+        let mut issuers = Vec::new();
+        let mut add = |form: IssuerForm, region: &str| {
+            let host = form.host(region);
+            let iss = format!("https://{host}/{}", self.pool_id);
+            let endpoint = self
+                .issuer_endpoint_urls
+                .iter()
+                .find(|(h, _)| *h == host)
+                .map(|(_, url)| url)
+                .or(self.endpoint_url.as_ref());
+            let jwks_url = match endpoint {
+                Some(endpoint) => format!("{endpoint}/{}/.well-known/jwks.json", self.pool_id),
+                None => format!("{iss}/.well-known/jwks.json"),
+            };
+            issuers.push(CognitoIssuer {
+                form,
+                region: region.to_owned(),
+                iss,
+                jwks_url,
+            });
+        };
+        if self.issuer_forms.includes(IssuerForm::Original) {
+            add(IssuerForm::Original, self.primary_region());
+            for replica in &self.replica_regions {
+                add(IssuerForm::Original, replica);
+            }
         }
+        if self.issuer_forms.includes(IssuerForm::Updated) {
+            add(IssuerForm::Updated, self.primary_region());
+        }
+        issuers
     }
 
-    /// Checks the settings as [`crate::Verifier::new`] will: a well-formed pool ID, a matching
-    /// region, at least one app client and one token use, an http(s) endpoint.
+    /// Checks the settings as [`crate::Verifier::new`] will: a well-formed pool ID, well-formed
+    /// replica regions (original format only), a region that is the primary or a replica, at least
+    /// one app client and one token use, http(s) endpoints, endpoint overrides naming an issuer.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let id = &self.pool_id;
         // Cognito's own pattern for pool IDs: [\w-]+_[0-9a-zA-Z]+, at most 55 characters.
@@ -161,13 +334,40 @@ impl CognitoPool {
         if !well_formed {
             return Err(ConfigError::InvalidUserPoolId(id.clone()));
         }
-        let from_id = id.split_once('_').map_or("", |(region, _)| region);
+        let primary = self.primary_region();
+        for (index, replica) in self.replica_regions.iter().enumerate() {
+            // Region names are lowercase letters, digits and '-' (CreateUserPoolReplica: 5-32 long).
+            let reason = if !(5..=32).contains(&replica.len())
+                || !replica
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
+                Some("expected a region name such as us-west-2")
+            } else if replica == primary {
+                Some("it is the pool's primary region (the one its ID starts with)")
+            } else if self.replica_regions[..index].contains(replica) {
+                Some("it is listed twice")
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                return Err(ConfigError::InvalidReplicaRegion {
+                    pool: id.clone(),
+                    region: replica.clone(),
+                    reason,
+                });
+            }
+        }
+        if !self.replica_regions.is_empty() && !self.issuer_forms.includes(IssuerForm::Original) {
+            return Err(ConfigError::ReplicaWithoutOriginalForm(id.clone()));
+        }
         if let Some(given) = &self.region
-            && given != from_id
+            && given != primary
+            && !self.replica_regions.contains(given)
         {
             return Err(ConfigError::RegionMismatch {
                 pool: id.clone(),
-                from_id: from_id.to_owned(),
+                from_id: primary.to_owned(),
                 given: given.clone(),
             });
         }
@@ -177,13 +377,25 @@ impl CognitoPool {
         if self.token_uses.is_empty() {
             return Err(ConfigError::NoTokenUse(id.clone()));
         }
-        check_url("Cognito endpoint URL", self.endpoint_url.as_deref())
+        check_url("Cognito endpoint URL", self.endpoint_url.as_deref())?;
+        let hosts: Vec<String> = self.issuers().iter().map(CognitoIssuer::host).collect();
+        for (host, url) in &self.issuer_endpoint_urls {
+            if !hosts.contains(host) {
+                return Err(ConfigError::UnknownIssuerHost {
+                    pool: id.clone(),
+                    host: host.clone(),
+                    configured: hosts.join(", "),
+                });
+            }
+            check_url("Cognito endpoint URL", Some(url))?;
+        }
+        Ok(())
     }
 
-    pub(crate) fn rules(&self, leeway: i64) -> CognitoRules {
+    pub(crate) fn rules(&self, issuer: &CognitoIssuer, leeway: i64) -> CognitoRules {
         CognitoRules {
             user_pool_id: self.pool_id.clone(),
-            issuer: self.issuer(),
+            issuer: issuer.iss.clone(),
             client_ids: self.client_ids.clone(),
             token_uses: self.token_uses.clone(),
             tenant: self.tenant.clone(),
@@ -321,7 +533,7 @@ mod tests {
 
     fn rules(pool: CognitoPool) -> CognitoRules {
         pool.validate().unwrap();
-        pool.rules(5)
+        pool.rules(&pool.issuers()[0], 5)
     }
 
     fn access_and_id() -> CognitoPool {
@@ -479,13 +691,101 @@ mod tests {
         );
         let local = ok().endpoint_url("http://127.0.0.1:5000/");
         assert_eq!(
-            local.effective_jwks_url(),
+            local.issuers()[0].jwks_url,
             format!("http://127.0.0.1:5000/{POOL}/.well-known/jwks.json")
         );
         assert_eq!(
-            local.issuer(),
+            local.issuers()[0].iss,
             format!("https://cognito-idp.eu-west-1.amazonaws.com/{POOL}")
         );
         assert!(ok().endpoint_url("ftp://x").validate().is_err());
+    }
+
+    #[test]
+    fn each_configured_form_and_replica_is_one_issuer_with_its_own_key_url() {
+        let pool = || CognitoPool::new(POOL).client_id("c").token_use(TokenUse::Access);
+        let listed = |pool: CognitoPool| -> Vec<(String, String)> {
+            pool.validate().unwrap();
+            pool.issuers().into_iter().map(|i| (i.iss, i.jwks_url)).collect()
+        };
+        let original = format!("https://cognito-idp.eu-west-1.amazonaws.com/{POOL}");
+        let updated = format!("https://issuer-cognito-idp.eu-west-1.amazonaws.com/{POOL}");
+        let replica = format!("https://cognito-idp.us-west-2.amazonaws.com/{POOL}");
+        let keys = |iss: &str| format!("{iss}/.well-known/jwks.json");
+        // Today's default: the original form only, so a pool that never switched fetches nothing else.
+        assert_eq!(listed(pool()), [(original.clone(), keys(&original))]);
+        assert_eq!(
+            listed(pool().issuer_forms(IssuerForms::Updated)),
+            [(updated.clone(), keys(&updated))]
+        );
+        assert_eq!(
+            listed(pool().issuer_forms(IssuerForms::Both).replica_region("us-west-2")),
+            [
+                (original.clone(), keys(&original)),
+                (replica.clone(), keys(&replica)),
+                (updated.clone(), keys(&updated)),
+            ]
+        );
+        // Overrides: one for every issuer, a more specific one per issuer host.
+        let local = pool()
+            .issuer_forms(IssuerForms::Both)
+            .endpoint_url("http://127.0.0.1:1")
+            .issuer_endpoint_url("issuer-cognito-idp.eu-west-1.amazonaws.com", "http://127.0.0.1:2/");
+        assert_eq!(
+            listed(local).into_iter().map(|(_, url)| url).collect::<Vec<_>>(),
+            [
+                format!("http://127.0.0.1:1/{POOL}/.well-known/jwks.json"),
+                format!("http://127.0.0.1:2/{POOL}/.well-known/jwks.json"),
+            ]
+        );
+    }
+
+    #[test]
+    fn replica_settings_are_validated_and_widen_the_region_check() {
+        let pool = || CognitoPool::new(POOL).client_id("c").token_use(TokenUse::Access);
+        assert_eq!(
+            pool().replica_region("us-west-2").region("us-west-2").validate(),
+            Ok(())
+        );
+        assert!(matches!(
+            pool().region("us-west-2").validate(),
+            Err(ConfigError::RegionMismatch { .. })
+        ));
+        for bad in ["eu-west-1", "US-WEST-2", "x", "us west 2"] {
+            assert!(
+                matches!(
+                    pool().replica_region(bad).validate(),
+                    Err(ConfigError::InvalidReplicaRegion { .. })
+                ),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            pool()
+                .replica_region("us-west-2")
+                .replica_region("us-west-2")
+                .validate(),
+            Err(ConfigError::InvalidReplicaRegion { .. })
+        ));
+        assert_eq!(
+            pool()
+                .issuer_forms(IssuerForms::Updated)
+                .replica_region("us-west-2")
+                .validate(),
+            Err(ConfigError::ReplicaWithoutOriginalForm(POOL.into()))
+        );
+        // An override must name an issuer the pool has: a typo would silently fetch from AWS.
+        assert!(matches!(
+            pool()
+                .issuer_endpoint_url("issuer-cognito-idp.eu-west-1.amazonaws.com", "http://127.0.0.1:1")
+                .validate(),
+            Err(ConfigError::UnknownIssuerHost { .. })
+        ));
+        assert!(matches!(
+            pool()
+                .issuer_endpoint_url("cognito-idp.eu-west-1.amazonaws.com", "http://keys.example.com")
+                .validate(),
+            Err(ConfigError::InvalidUrl { .. })
+        ));
     }
 }

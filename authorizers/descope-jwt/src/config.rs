@@ -137,7 +137,8 @@ impl Config {
     }
 
     /// Cutover mode: also accepts tokens of this Cognito user pool (repeatable, one call per pool).
-    /// Each pool is a separate issuer with its own key set; without any, only Descope tokens pass.
+    /// Each issuer of the pool (format, replica region) has its own key set; without any pool,
+    /// only Descope tokens pass.
     pub fn cognito_pool(mut self, pool: CognitoPool) -> Self {
         self.cognito_pools.push(pool);
         self

@@ -201,8 +201,11 @@ pub enum ConfigError {
         "invalid Cognito user pool ID {0:?}: expected <region>_<id> as shown in the Cognito console, e.g. eu-west-1_AbC123xyz"
     )]
     InvalidUserPoolId(String),
-    /// A region was given for a pool whose ID names another region.
-    #[error("Cognito user pool {pool:?} is in region {from_id:?}, not {given:?}")]
+    /// A region was given for a pool whose ID names another region and that is not one of its
+    /// configured replica regions.
+    #[error(
+        "Cognito user pool {pool:?} is in region {from_id:?}, not {given:?} (a replica region must be configured as one)"
+    )]
     RegionMismatch {
         /// The pool ID.
         pool: String,
@@ -210,6 +213,36 @@ pub enum ConfigError {
         from_id: String,
         /// The region configured.
         given: String,
+    },
+    /// A replica region of a Cognito pool is not a region name, is the primary region, or is
+    /// listed twice.
+    #[error("Cognito user pool {pool:?}: replica region {region:?} is invalid: {reason}")]
+    InvalidReplicaRegion {
+        /// The pool ID.
+        pool: String,
+        /// The region given.
+        region: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Replica regions were given for a pool that issues only the updated format, whose `iss`
+    /// always names the primary region: they would accept nothing.
+    #[error(
+        "Cognito user pool {0:?} has replica regions but issues only the updated format, whose iss always names the primary region: remove the replicas or add the original format"
+    )]
+    ReplicaWithoutOriginalForm(String),
+    /// A key endpoint override names an issuer host the pool does not have (a typo, or a format
+    /// or replica that is not configured).
+    #[error(
+        "Cognito user pool {pool:?}: the endpoint override for {host:?} matches none of its issuers ({configured})"
+    )]
+    UnknownIssuerHost {
+        /// The pool ID.
+        pool: String,
+        /// The host given.
+        host: String,
+        /// The hosts of the pool's configured issuers.
+        configured: String,
     },
     /// A Cognito pool is configured without any app client ID (every token would be refused).
     #[error("Cognito user pool {0:?} has no app client IDs: name the app clients whose tokens are accepted")]

@@ -7,8 +7,8 @@
 //! 2. header (an asymmetric `alg` from the allow-list, a `kid`, no unknown `crit`; `jku`, `x5u`,
 //!    `jwk` and `x5c` are never followed);
 //! 3. issuer: the still untrusted `iss` only chooses among the configured issuers (Descope's forms
-//!    for the project, each [`CognitoPool`]'s); any other issuer is refused here, before any key
-//!    lookup or fetch;
+//!    for the project, each [`CognitoPool`]'s issuers: the formats and replica regions configured);
+//!    any other issuer is refused here, before any key lookup or fetch;
 //! 4. key by `kid`, from that issuer's JWKS cached with moka, refetched on an unknown kid or once
 //!    the cached set is older than its maximum age, at most once at a time and once per penalty
 //!    window, per issuer;
@@ -41,7 +41,7 @@ mod token;
 mod verifier;
 
 pub use claims::{Claims, CognitoIdentity, IdentityProvider, TenantClaims};
-pub use cognito::{CognitoPool, TokenUse};
+pub use cognito::{CognitoIssuer, CognitoPool, IssuerForm, IssuerForms, TokenUse};
 pub use config::{Config, DEFAULT_BASE_URL, base_url_for_project, check_endpoint_url};
 pub use error::{ConfigError, Untrusted, VerifyError};
 pub use token::Algorithm;

@@ -86,15 +86,18 @@ impl Verifier {
                 accept_oidc_tokens: config.accept_oidc_tokens,
             }),
         }];
+        // One issuer per `iss` a pool may use (format, replica region), each with its own key set:
+        // the forms issue under different hosts, and only configured ones are ever fetched.
         for pool in &config.cognito_pools {
-            let issuer = pool.issuer();
-            if routes.insert(issuer.clone(), issuers.len()).is_some() {
-                return Err(ConfigError::IssuerConflict(issuer));
+            for issuer in pool.issuers() {
+                if routes.insert(issuer.iss.clone(), issuers.len()).is_some() {
+                    return Err(ConfigError::IssuerConflict(issuer.iss));
+                }
+                issuers.push(Issuer {
+                    keys: store(issuer.jwks_url.clone()),
+                    rules: Rules::Cognito(pool.rules(&issuer, leeway)),
+                });
             }
-            issuers.push(Issuer {
-                keys: store(pool.effective_jwks_url()),
-                rules: Rules::Cognito(pool.rules(leeway)),
-            });
         }
         Ok(Self {
             routes,

@@ -10,7 +10,7 @@ use std::{sync::Arc, time::Duration};
 use aws_lc_rs::hmac;
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD as B64};
 use descope_jwt::{
-    CognitoPool, Config, IdentityProvider, TokenUse, Verifier,
+    CognitoPool, Config, IdentityProvider, IssuerForms, TokenUse, Verifier,
     testing::{TestKey, cognito_access_claims, cognito_id_claims, jwks, now, session_claims},
 };
 use serde_json::{Value, json};
@@ -832,7 +832,9 @@ fn a_pool_configured_twice_or_colliding_with_descope_is_refused() {
         Verifier::new(twice).unwrap_err().to_string(),
         format!("Cognito user pool {POOL:?} is configured twice")
     );
-    let colliding = Config::new(PID).issuers([pool().issuer()]).cognito_pool(pool());
+    let colliding = Config::new(PID)
+        .issuers([pool().issuers()[0].iss.clone()])
+        .cognito_pool(pool());
     assert!(
         Verifier::new(colliding)
             .unwrap_err()
@@ -990,4 +992,187 @@ async fn oidc_tokens_pass_only_when_explicitly_allowed() {
         ))
         .unwrap();
     fx.check("OIDC ID token, allowed", &token, Ok(())).await;
+}
+
+/// A pool issuing under several `iss` (formats, a replica region), each issuer's keys on its own
+/// loopback server with its own key, so a test sees which key sets were fetched and that a token
+/// is verified with the keys of the issuer it names only.
+struct Issuers {
+    original: JwksServer,
+    updated: JwksServer,
+    replica: JwksServer,
+    original_key: TestKey,
+    updated_key: TestKey,
+    replica_key: TestKey,
+}
+
+const REPLICA: &str = "us-west-2";
+
+impl Issuers {
+    async fn start() -> Self {
+        // The same kid everywhere: keys must never cross issuers.
+        let original_key = TestKey::rs256("k1").unwrap();
+        let updated_key = TestKey::rs256("k1").unwrap();
+        let replica_key = TestKey::rs256("k1").unwrap();
+        Self {
+            original: JwksServer::start(Answer::Json(jwks(&[&original_key]))).await,
+            updated: JwksServer::start(Answer::Json(jwks(&[&updated_key]))).await,
+            replica: JwksServer::start(Answer::Json(jwks(&[&replica_key]))).await,
+            original_key,
+            updated_key,
+            replica_key,
+        }
+    }
+
+    /// The pool with `forms` and `replicas`, each issuer host overridden to its own server.
+    fn pool(&self, forms: IssuerForms, replicas: &[&str]) -> CognitoPool {
+        let mut pool = CognitoPool::new(POOL)
+            .client_id(CLIENT)
+            .token_use(TokenUse::Access)
+            .issuer_forms(forms);
+        for replica in replicas {
+            pool = pool.replica_region(*replica);
+        }
+        for (host, server) in [
+            ("cognito-idp.eu-west-1.amazonaws.com", &self.original),
+            ("issuer-cognito-idp.eu-west-1.amazonaws.com", &self.updated),
+            ("cognito-idp.us-west-2.amazonaws.com", &self.replica),
+        ] {
+            // Only hosts the pool has may be overridden (a typo must not fall back to AWS).
+            if pool.issuers().iter().any(|i| i.host() == host) {
+                pool = pool.issuer_endpoint_url(host, server.base_url());
+            }
+        }
+        pool
+    }
+
+    fn verifier(&self, pool: CognitoPool) -> Verifier {
+        // Descope's keys are never needed here: a port nothing listens on (the discard port).
+        Verifier::new(
+            Config::new(PID)
+                .jwks_url(format!("http://127.0.0.1:9/v2/keys/{PID}"))
+                .cognito_pool(pool),
+        )
+        .unwrap()
+    }
+
+    /// Key fetches so far: (original, updated, replica).
+    fn fetches(&self) -> (usize, usize, usize) {
+        (self.original.hits(), self.updated.hits(), self.replica.hits())
+    }
+
+    /// An access token of ada naming `iss`, signed with `key`.
+    fn token(key: &TestKey, iss: &str) -> String {
+        key.sign(&with(
+            cognito_access_claims(POOL, CLIENT, "ada", &["admin"]),
+            json!({ "iss": iss }),
+        ))
+        .unwrap()
+    }
+}
+
+const ORIGINAL_ISS: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool0000A";
+const UPDATED_ISS: &str = "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool0000A";
+const REPLICA_ISS: &str = "https://cognito-idp.us-west-2.amazonaws.com/eu-west-1_Pool0000A";
+
+#[tokio::test]
+async fn tokens_of_each_configured_form_pass_each_with_its_own_key_set() {
+    let fx = Issuers::start().await;
+    let verifier = fx.verifier(fx.pool(IssuerForms::Both, &[REPLICA]));
+    for (iss, key) in [
+        (ORIGINAL_ISS, &fx.original_key),
+        (UPDATED_ISS, &fx.updated_key),
+        (REPLICA_ISS, &fx.replica_key),
+    ] {
+        let claims = verifier.verify(&Issuers::token(key, iss)).await.unwrap();
+        assert_eq!(claims.issuer, iss);
+        assert_eq!(claims.roles, ["admin"]);
+        let IdentityProvider::Cognito(identity) = &claims.provider else {
+            panic!("{iss}: {:?}", claims.provider)
+        };
+        assert_eq!(identity.user_pool_id, POOL);
+    }
+    assert_eq!(fx.fetches(), (1, 1, 1), "each issuer fetched its own key set once");
+    // A token naming one issuer but signed with another issuer's key (same kid) does not verify.
+    for (iss, key) in [
+        (UPDATED_ISS, &fx.original_key),
+        (ORIGINAL_ISS, &fx.updated_key),
+        (REPLICA_ISS, &fx.original_key),
+    ] {
+        let kind = verifier.verify(&Issuers::token(key, iss)).await.unwrap_err().kind();
+        assert_eq!(kind, "bad_signature", "{iss}");
+    }
+    // The updated form always names the primary region: a replica under it is no issuer of the pool.
+    let stray = format!("https://issuer-cognito-idp.{REPLICA}.amazonaws.com/{POOL}");
+    let kind = verifier
+        .verify(&Issuers::token(&fx.updated_key, &stray))
+        .await
+        .unwrap_err()
+        .kind();
+    assert_eq!(kind, "wrong_issuer");
+    assert_eq!(fx.fetches(), (1, 1, 1));
+}
+
+#[tokio::test]
+async fn a_replica_region_token_passes_only_when_the_replica_is_configured() {
+    let fx = Issuers::start().await;
+    let token = Issuers::token(&fx.replica_key, REPLICA_ISS);
+    let without = fx.verifier(fx.pool(IssuerForms::Original, &[]));
+    assert_eq!(without.verify(&token).await.unwrap_err().kind(), "wrong_issuer");
+    assert_eq!(fx.fetches(), (0, 0, 0), "refused before any key fetch");
+
+    let with_replica = fx.verifier(fx.pool(IssuerForms::Original, &[REPLICA]));
+    let claims = with_replica.verify(&token).await.unwrap();
+    assert_eq!(claims.issuer, REPLICA_ISS);
+    assert_eq!(fx.fetches(), (0, 0, 1));
+}
+
+#[tokio::test]
+async fn the_right_pool_under_a_form_not_configured_is_refused_without_a_fetch() {
+    let fx = Issuers::start().await;
+    for (forms, refused, key) in [
+        (IssuerForms::Original, UPDATED_ISS, &fx.updated_key),
+        (IssuerForms::Updated, ORIGINAL_ISS, &fx.original_key),
+    ] {
+        let before = fx.fetches();
+        let verifier = fx.verifier(fx.pool(forms, &[]));
+        let kind = verifier.verify(&Issuers::token(key, refused)).await.unwrap_err().kind();
+        assert_eq!(kind, "wrong_issuer", "{forms:?}");
+        assert_eq!(fx.fetches(), before, "{forms:?}: no key set fetched for a refused form");
+    }
+    // The cold-start prefetch fetches the configured forms only: a pool that never switched has
+    // no updated-form key set (aws-jwt-verify #279), and asking for it must not happen.
+    let original_only = fx.verifier(fx.pool(IssuerForms::Original, &[]));
+    let _ = original_only.prefetch().await;
+    assert_eq!(fx.fetches(), (1, 0, 0));
+    let updated_only = fx.verifier(fx.pool(IssuerForms::Updated, &[]));
+    let _ = updated_only.prefetch().await;
+    assert_eq!(fx.fetches(), (1, 1, 0));
+    let token = Issuers::token(&fx.updated_key, UPDATED_ISS);
+    updated_only.verify(&token).await.unwrap();
+    assert_eq!(fx.fetches(), (1, 1, 0), "served from the prefetched set");
+}
+
+#[test]
+fn issuer_settings_that_would_accept_nothing_are_refused() {
+    let fx_pool = || CognitoPool::new(POOL).client_id(CLIENT).token_use(TokenUse::Access);
+    for (pool, expected) in [
+        (
+            fx_pool().issuer_forms(IssuerForms::Updated).replica_region(REPLICA),
+            "issues only the updated format",
+        ),
+        (
+            fx_pool().issuer_endpoint_url("issuer-cognito-idp.eu-west-1.amazonaws.com", "http://127.0.0.1:1"),
+            "matches none of its issuers",
+        ),
+        (fx_pool().replica_region("eu-west-1"), "primary region"),
+        (fx_pool().region(REPLICA), "a replica region must be configured"),
+    ] {
+        let error = Verifier::new(Config::new(PID).cognito_pool(pool))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(expected), "{error}");
+    }
+    let replicated = fx_pool().replica_region(REPLICA).region(REPLICA);
+    assert!(Verifier::new(Config::new(PID).cognito_pool(replicated)).is_ok());
 }
