@@ -229,6 +229,65 @@ impl MetricFilter {
     }
 }
 
+/// What a function's filters publish for everything it printed: each line of `log` is one log
+/// event (a JSON line, or text that no JSON pattern matches).
+#[derive(Debug, Default)]
+pub struct Totals {
+    /// `(metric name, dimension values)` to (sum of values, events the pattern matched).
+    pub series: BTreeMap<(String, BTreeMap<String, String>), (f64, usize)>,
+}
+
+impl Totals {
+    /// Feeds every line of `log` to every filter.
+    pub fn of_log(filters: &[MetricFilter], log: &str) -> Self {
+        let mut totals = Self::default();
+        for line in log.lines().filter(|l| !l.trim().is_empty()) {
+            let event = serde_json::from_str::<Value>(line).unwrap_or(Value::Null);
+            for filter in filters {
+                if let Some(published) = filter.publish(&event) {
+                    let entry = totals
+                        .series
+                        .entry((filter.metric_name.clone(), published.dimensions))
+                        .or_default();
+                    entry.0 += published.value;
+                    entry.1 += usize::from(published.matched);
+                }
+            }
+        }
+        totals
+    }
+
+    /// The sum of `name` over all its dimension values.
+    pub fn sum(&self, name: &str) -> f64 {
+        self.series
+            .iter()
+            .filter(|((n, _), _)| n == name)
+            .map(|(_, (s, _))| s)
+            .sum()
+    }
+
+    /// How many events matched `name`'s pattern.
+    pub fn matched(&self, name: &str) -> usize {
+        self.series
+            .iter()
+            .filter(|((n, _), _)| n == name)
+            .map(|(_, (_, m))| m)
+            .sum()
+    }
+
+    /// `name`'s series: dimension values (in the given order of keys) to the sum.
+    pub fn by(&self, name: &str, keys: &[&str]) -> BTreeMap<Vec<String>, f64> {
+        let mut out = BTreeMap::new();
+        for ((n, dims), (sum, _)) in &self.series {
+            if n == name {
+                let values = keys.iter().map(|k| dims.get(*k).cloned().unwrap_or_default()).collect();
+                *out.entry(values).or_default() += sum;
+            }
+        }
+        out
+    }
+}
+
 /// A metric as CloudWatch identifies it (dimension values aside).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct MetricKey {
