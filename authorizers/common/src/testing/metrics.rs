@@ -350,7 +350,7 @@ pub fn plotted_metrics(body: &Value) -> Vec<Plotted> {
                 .inspect(|s| assert_ne!(*s, ".", "{title}: spell metrics out instead of \".\""))
                 .collect();
             assert!(
-                strings.len() >= 2 && strings.len() % 2 == 0,
+                strings.len() >= 2 && strings.len().is_multiple_of(2),
                 "{title}: [namespace, name, (key, value)*, options]: {entry}"
             );
             let dimension_values: BTreeMap<String, String> = strings[2..]
