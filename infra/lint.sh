@@ -54,3 +54,13 @@ if [[ -s "$work/broken.json" ]] && "$ROOT/.venv-infra/bin/cfn-lint" "$work/broke
     exit 1
 fi
 echo "infra: self-test passed (a dangling !GetAtt is caught)"
+
+# Self-test: the chain checks the metric filters' properties too (the dashboard body is JSON inside
+# a !Sub string, which cfn-lint cannot see into: the Rust test `the_dashboard_plots_exactly_the_
+# metrics_the_filters_publish` parses it).
+sed 's/MetricName: Latency/MetricNam: Latency/' "$ROOT/infra/template.yaml" > "$work/broken-metric.yaml"
+if "$ROOT/.venv-infra/bin/cfn-lint" "$work/broken-metric.yaml" >/dev/null 2>&1; then
+    echo "infra: self-test failed: a misspelled metric filter property went unnoticed" >&2
+    exit 1
+fi
+echo "infra: self-test passed (a misspelled metric filter property is caught)"

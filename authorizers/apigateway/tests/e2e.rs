@@ -614,3 +614,101 @@ async fn a_plain_http_key_url_stops_the_cold_start() {
     assert_eq!(exit, Some(1), "the process exits:\n{output}");
     assert_eq!(api.next_calls(), 0, "no event is requested");
 }
+
+/// Issue #15: the template's metric filters, fed every line the binary prints, count what the
+/// function decided: the dimensions come from the decision line's fixed-set fields, a Cognito
+/// token counts as Cognito, and no other line counts as a request. (The dashboard plots exactly
+/// these metrics: `authorizer-common`'s template test.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_template_metric_filters_count_the_decision_lines_the_binary_prints() {
+    use authorizer_common::testing::metrics::{Template, Totals};
+
+    let project = Project::seed().await;
+    let moto = Moto::start();
+    let pool = UserPool::create(&moto, "metrics").await;
+    let web = pool.app_client("web").await;
+    pool.group("reader").await;
+    pool.user("ada", "ada@example.com", &["reader"]).await;
+    pool.user("bob", "bob@example.com", &[]).await;
+    let ada_cognito = pool.tokens(&web, "ada").await;
+    let bob_cognito = pool.tokens(&web, "bob").await;
+    let ada = project.token("ada@example.com", |_| {});
+    let bob = project.token("bob@example.com", |_| {});
+    let expired = project.token("ada@example.com", |r| r.expires_in = Some(-120));
+
+    let mut env = project.env(&[]);
+    env.extend([
+        ("COGNITO_USER_POOL_ID", pool.id.clone()),
+        ("COGNITO_CLIENT_IDS", web.clone()),
+        ("COGNITO_TOKEN_USE", "access".to_owned()),
+        ("COGNITO_ENDPOINT_URL", moto.url.clone()),
+    ]);
+    let mut api = RuntimeApi::start().await.unwrap();
+    let child = spawn_function(BINARY, &api, &env);
+    let bearer = |token: &str| event("rest-token.json", &format!("Bearer {token}"));
+    for request in [
+        bearer(&ada),                // descope allow
+        bearer(&ada_cognito.access), // cognito allow
+        bearer(&bob_cognito.access), // cognito deny
+        bearer(&bob),                // descope deny
+        bearer(&expired),            // unauthorized expired
+        bearer(&ada_cognito.id),     // unauthorized wrong_token_use (access tokens only)
+        event_without_token("rest-request.json"),
+        json!({"unexpected": "event"}), // the WARN line: unsupported_event
+    ] {
+        let _ = api.call(request).await;
+    }
+    let (_, output) = finish(child, Duration::ZERO);
+    assert_eq!(decisions(&output).len(), 8, "{output}");
+
+    let template = Template::load();
+    let filters = template.metric_filters(&template.log_group_of("ApiGatewayAuthorizerFunction"));
+    let totals = Totals::of_log(&filters, &output);
+    assert_eq!(
+        totals.matched("Requests"),
+        8,
+        "one request per decision line, no other line"
+    );
+    assert_eq!(totals.sum("Requests"), 8.0);
+    assert_eq!(totals.sum("Unauthorized"), 4.0);
+    assert_eq!(totals.sum("Denied"), 2.0);
+    assert_eq!(totals.sum("VerifiedRequests"), 4.0);
+    assert_eq!(totals.sum("CognitoRequests"), 2.0);
+    // Any other line counts nowhere, and publishes the default 0 where there is one.
+    let other = output.lines().find(|l| l.contains("signing keys prefetched")).unwrap();
+    let other = Totals::of_log(&filters, other);
+    assert!(
+        other.series.values().all(|(sum, matched)| *sum == 0.0 && *matched == 0),
+        "{other:?}"
+    );
+    assert!(
+        other.series.keys().any(|(name, _)| name == "CognitoRequests"),
+        "{other:?}"
+    );
+    assert_eq!(totals.matched("Latency"), 8);
+    let strings = |rows: &[&[&str]]| -> std::collections::BTreeMap<Vec<String>, f64> {
+        rows.iter()
+            .map(|r| (r.iter().map(|s| (*s).to_owned()).collect(), 1.0))
+            .collect()
+    };
+    let mut by_reason = strings(&[
+        &["allow", "route_granted"],
+        &["deny", "route_not_granted"],
+        &["unauthorized", "expired"],
+        &["unauthorized", "wrong_token_use"],
+        &["unauthorized", "missing_token"],
+        &["unauthorized", "unsupported_event"],
+    ]);
+    by_reason.insert(vec!["allow".into(), "route_granted".into()], 2.0);
+    by_reason.insert(vec!["deny".into(), "route_not_granted".into()], 2.0);
+    assert_eq!(totals.by("RequestsByReason", &["Decision", "Reason"]), by_reason);
+    assert_eq!(
+        totals.by("VerifiedRequestsByIdP", &["IdP", "Decision", "Reason"]),
+        strings(&[
+            &["cognito", "allow", "route_granted"],
+            &["cognito", "deny", "route_not_granted"],
+            &["descope", "allow", "route_granted"],
+            &["descope", "deny", "route_not_granted"],
+        ])
+    );
+}

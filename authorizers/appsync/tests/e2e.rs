@@ -341,3 +341,103 @@ async fn cutover_accepts_cognito_and_descope_tokens_side_by_side() {
     assert_eq!(body["isAuthorized"], true);
     finish(child, Duration::ZERO);
 }
+
+/// Issue #15: the template's metric filters, fed every line the binary prints, count what the
+/// function decided: the dimensions come from the decision line's fixed-set fields, a Cognito
+/// token counts as Cognito, a refused operation as `Denied`, and no other line as a request. (The
+/// dashboard plots exactly these metrics: `authorizer-common`'s template test.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_template_metric_filters_count_the_decision_lines_the_binary_prints() {
+    use std::collections::BTreeMap;
+
+    use authorizer_common::testing::metrics::{Template, Totals};
+
+    let project = Project::seed().await;
+    let moto = Moto::start();
+    let pool = UserPool::create(&moto, "metrics").await;
+    let web = pool.app_client("web").await;
+    pool.group("admin").await;
+    pool.user("ada", "ada@example.com", &["admin"]).await;
+    pool.user("bob", "bob@example.com", &[]).await;
+    let ada_cognito = pool.tokens(&web, "ada").await;
+    let bob_cognito = pool.tokens(&web, "bob").await;
+    let ada = project.token("ada@example.com", |_| {});
+    let bob = project.token("bob@example.com", |_| {});
+    let expired = project.token("ada@example.com", |r| r.expires_in = Some(-120));
+
+    let mut env = project.env(POLICY_TOML);
+    env.extend([
+        ("COGNITO_USER_POOL_ID", pool.id.clone()),
+        ("COGNITO_CLIENT_IDS", web.clone()),
+        ("COGNITO_TOKEN_USE", "access".to_owned()),
+        ("COGNITO_ENDPOINT_URL", moto.url.clone()),
+    ]);
+    let mut api = RuntimeApi::start().await.unwrap();
+    let child = spawn_function(BINARY, &api, &env);
+    let bearer = |fixture: &str, token: &str| event(fixture, &format!("Bearer {token}"));
+    for request in [
+        bearer("query.json", &ada),                   // descope allow fields_denied (tenant field)
+        bearer("query.json", &ada_cognito.access),    // cognito allow fields_denied
+        bearer("mutation.json", &bob_cognito.access), // cognito refuse
+        bearer("query.json", &bob),                   // descope allow fields_denied
+        bearer("mutation.json", &bob),                // descope refuse
+        bearer("query.json", &expired),               // unauthorized expired
+        event_without_token("query.json"),            // unauthorized missing_token
+        json!({"unexpected": "event"}),               // the WARN line: unsupported_event
+    ] {
+        let _ = api.call(request).await;
+    }
+    let (_, output) = finish(child, Duration::ZERO);
+    assert_eq!(decisions(&output).len(), 8, "{output}");
+
+    let template = Template::load();
+    let filters = template.metric_filters(&template.log_group_of("AppSyncAuthorizerFunction"));
+    let totals = Totals::of_log(&filters, &output);
+    assert_eq!(
+        totals.matched("Requests"),
+        8,
+        "one request per decision line, no other line"
+    );
+    assert_eq!(totals.sum("Requests"), 8.0);
+    assert_eq!(totals.sum("Unauthorized"), 3.0);
+    assert_eq!(totals.sum("Denied"), 2.0, "refused operations");
+    assert_eq!(totals.sum("VerifiedRequests"), 5.0);
+    assert_eq!(totals.sum("CognitoRequests"), 2.0);
+    assert_eq!(totals.matched("Latency"), 8);
+    // Any other line counts nowhere, and publishes the default 0 where there is one.
+    let other = output.lines().find(|l| l.contains("signing keys prefetched")).unwrap();
+    let other = Totals::of_log(&filters, other);
+    assert!(
+        other.series.values().all(|(sum, matched)| *sum == 0.0 && *matched == 0),
+        "{other:?}"
+    );
+    assert!(
+        other.series.keys().any(|(name, _)| name == "CognitoRequests"),
+        "{other:?}"
+    );
+
+    let rows = |rows: &[(&[&str], f64)]| -> BTreeMap<Vec<String>, f64> {
+        rows.iter()
+            .map(|(r, n)| (r.iter().map(|s| (*s).to_owned()).collect(), *n))
+            .collect()
+    };
+    assert_eq!(
+        totals.by("RequestsByReason", &["Decision", "Reason"]),
+        rows(&[
+            (&["allow", "fields_denied"], 3.0),
+            (&["refuse", "operation_not_granted"], 2.0),
+            (&["unauthorized", "expired"], 1.0),
+            (&["unauthorized", "missing_token"], 1.0),
+            (&["unauthorized", "unsupported_event"], 1.0),
+        ])
+    );
+    assert_eq!(
+        totals.by("VerifiedRequestsByIdP", &["IdP", "Decision", "Reason"]),
+        rows(&[
+            (&["cognito", "allow", "fields_denied"], 1.0),
+            (&["cognito", "refuse", "operation_not_granted"], 1.0),
+            (&["descope", "allow", "fields_denied"], 2.0),
+            (&["descope", "refuse", "operation_not_granted"], 1.0),
+        ])
+    );
+}

@@ -1,6 +1,9 @@
 //! Helpers the functions' tests share (feature `test-util`): signing keys, a JWKS served on
-//! loopback, and golden-file comparison. Test code: it panics on a broken expectation.
+//! loopback, golden-file comparison, and the template's metric filters and dashboard
+//! ([`metrics`]). Test code: it panics on a broken expectation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod metrics;
 
 use std::path::Path;
 
