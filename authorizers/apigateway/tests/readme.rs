@@ -124,7 +124,9 @@ fn the_template_caches_answers_for_at_most_a_minute_by_default() {
 }
 
 /// Both functions read the same cutover settings, so the template must hand both of them every
-/// one it has, the issuer formats and replica regions included.
+/// one it has, the issuer formats and replica regions included; and the settings that only apply
+/// with a pool reach them only with a pool (the functions refuse to start with them set and no
+/// pool, so clearing CognitoUserPoolId alone must end the cutover, not the functions).
 #[test]
 fn the_template_gives_both_functions_the_same_cutover_settings() {
     let template = std::fs::read_to_string(support::dir().join("../../../infra/template.yaml")).unwrap();
@@ -141,9 +143,22 @@ fn the_template_gives_both_functions_the_same_cutover_settings() {
     let apigateway = env_of("ApiGatewayAuthorizerFunction");
     assert_eq!(apigateway, env_of("AppSyncAuthorizerFunction"));
     for line in [
-        "COGNITO_ISSUER_FORMS: !Ref CognitoIssuerForms",
-        "COGNITO_REPLICA_REGIONS: !Ref CognitoReplicaRegions",
+        "COGNITO_USER_POOL_ID: !Ref CognitoUserPoolId",
+        "COGNITO_CLIENT_IDS: !If [CutoverMode, !Ref CognitoClientIds, \"\"]",
+        "COGNITO_TOKEN_USE: !If [CutoverMode, !Ref CognitoTokenUse, \"\"]",
+        "COGNITO_ISSUER_FORMS: !If [CutoverMode, !Ref CognitoIssuerForms, \"\"]",
+        "COGNITO_REPLICA_REGIONS: !If [CutoverMode, !Ref CognitoReplicaRegions, \"\"]",
     ] {
         assert!(apigateway.iter().any(|l| l == line), "{line} in {apigateway:?}");
     }
+}
+
+/// The condition the dependent settings hang on is "a pool is set".
+#[test]
+fn the_cutover_condition_is_a_pool_being_set() {
+    let template = std::fs::read_to_string(support::dir().join("../../../infra/template.yaml")).unwrap();
+    assert!(
+        template.contains("  CutoverMode: !Not [!Equals [!Ref CognitoUserPoolId, \"\"]]\n"),
+        "CutoverMode must mean: CognitoUserPoolId is not empty"
+    );
 }
