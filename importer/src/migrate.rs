@@ -480,7 +480,8 @@ impl BatchContext {
         };
         let mut pending = Vec::new();
         for user in batch {
-            match created.iter().find(|c| c.is(&user.identity) && c.holds(&user.login_id)) {
+            // Whoever this call created with the login ID is this user (the create carried its identity).
+            match created.iter().find(|c| c.holds(&user.login_id)) {
                 Some(actual) => {
                     // If Descope ignored the batch item's status, set it explicitly.
                     if user.status == Status::Disabled
