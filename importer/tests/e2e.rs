@@ -547,6 +547,46 @@ async fn killed_at_any_moment_a_rerun_converges() {
         .filter(|r| r.path.ends_with("/create/batch"))
         .count();
     assert!(creates <= 2, "{creates} create calls for 12 batches of existing users");
+
+    // sync is as kill-safe: users leave g1 and some are deleted, sync is killed mid-run, and a
+    // re-run converges on exactly what Cognito says.
+    for i in (0..120).step_by(4) {
+        pool.client()
+            .admin_remove_user_from_group()
+            .user_pool_id(&pool.id)
+            .username(format!("k{i:03}"))
+            .group_name("g1")
+            .send()
+            .await
+            .unwrap();
+    }
+    for i in (1..120).step_by(12) {
+        pool.client()
+            .admin_delete_user()
+            .user_pool_id(&pool.id)
+            .username(format!("k{i:03}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    for kill_after_ms in [300, 900] {
+        let mut child = importer.command(&["sync"]).spawn().unwrap();
+        tokio::time::sleep(Duration::from_millis(kill_after_ms)).await;
+        child.start_kill().unwrap();
+        child.wait().await.unwrap();
+    }
+    let sync = importer.run(&["sync"]).await;
+    assert_eq!(sync.code, 0, "{}", sync.output());
+    let again = importer.run(&["sync"]).await;
+    assert!(again.stdout.contains("Nothing to do"), "{}", again.output());
+    assert_eq!(importer.run(&["verify"]).await.code, 0);
+    let users = users_by_login(&descope.emulator.state_dump());
+    assert_eq!(users.len(), 120, "no one created twice, no one lost");
+    let roles = |name: &str| users[name]["roleNames"].clone();
+    assert_eq!(roles("k000"), json!([]), "left g1");
+    assert_eq!(roles("k002"), json!(["g1"]), "still in g1");
+    assert_eq!(users["k001"]["status"], "disabled", "deleted in Cognito");
+    assert_eq!(users["k003"]["status"], "enabled");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
