@@ -3,10 +3,13 @@
 //! refuses the request (fail closed).
 //!
 //! It lexes the whole document per the GraphQL spec (names, numbers, strings, block strings,
-//! `#` comments, commas as whitespace) and parses every selection set, so arguments, directives,
-//! variables and nested selections cannot hide or fake a top-level field. Top-level fields are
-//! collected through aliases (`alias: field` counts as `field`), inline fragments without a type
-//! or on the root type, and named fragments on the root type (recursively, cycles refused).
+//! `#` comments, commas as whitespace) and parses every selection set, argument, value, directive
+//! and variable definition by the spec's grammar, so none can hide or fake a top-level field, and
+//! a document a spec-compliant parser rejects is refused (checked against `apollo-parser` in
+//! `tests/graphql_differential.rs`). Top-level fields are collected through aliases
+//! (`alias: field` counts as `field`), inline fragments without a type or on the root type, and
+//! named fragments on the root type (recursively, cycles refused). Directives are read but not
+//! evaluated: a root field under `@skip`/`@include` still counts as requested (the safe reading).
 //! A fragment on another type at the root is refused: a root type is an object type, so a
 //! well-formed query never needs one there.
 
@@ -250,19 +253,7 @@ fn lex(text: &str) -> Result<Vec<(Token<'_>, usize)>, QueryError> {
                 tokens.push((Token::Value, start));
             }
             b'-' | b'0'..=b'9' => {
-                i += 1;
-                while i < bytes.len()
-                    && (bytes[i].is_ascii_digit() || matches!(bytes[i], b'.' | b'e' | b'E' | b'+' | b'-'))
-                {
-                    // A `...` right after a number is a spread, not part of it.
-                    if bytes[i..].starts_with(b"..") {
-                        break;
-                    }
-                    i += 1;
-                }
-                if !bytes[start..i].iter().any(u8::is_ascii_digit) || bytes.get(i).is_some_and(|b| is_name_start(*b)) {
-                    return Err(QueryError::Syntax(start));
-                }
+                i = number_end(bytes, i).ok_or(QueryError::Syntax(start))?;
                 tokens.push((Token::Value, start));
             }
             b if is_name_start(b) => {
@@ -275,6 +266,42 @@ fn lex(text: &str) -> Result<Vec<(Token<'_>, usize)>, QueryError> {
         }
     }
     Ok(tokens)
+}
+
+/// The end of the number starting at `i`, per the spec's IntValue and FloatValue:
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, not followed by a digit, `.` or a name
+/// start. `None` if it is not one.
+fn number_end(bytes: &[u8], mut i: usize) -> Option<usize> {
+    let digits = |i: usize| bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+    if bytes.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    // A leading zero is the whole integer part; a digit after it fails the lookahead below.
+    match digits(i) {
+        0 => return None,
+        _ if bytes[i] == b'0' => i += 1,
+        n => i += n,
+    }
+    if bytes.get(i) == Some(&b'.') {
+        match digits(i + 1) {
+            0 => return None,
+            n => i += 1 + n,
+        }
+    }
+    if matches!(bytes.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(bytes.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        match digits(i) {
+            0 => return None,
+            n => i += n,
+        }
+    }
+    match bytes.get(i) {
+        Some(b) if b.is_ascii_digit() || *b == b'.' || is_name_start(*b) => None,
+        _ => Some(i),
+    }
 }
 
 enum Definition<'d> {
@@ -302,12 +329,6 @@ impl<'d> Parser<'_, 'd> {
 
     fn error(&self) -> QueryError {
         QueryError::Syntax(self.tokens.get(self.at).map_or(self.end, |(_, at)| *at))
-    }
-
-    fn bump(&mut self) -> Option<Token<'d>> {
-        let token = self.peek();
-        self.at += 1;
-        token
     }
 
     fn eat(&mut self, punct: u8) -> bool {
@@ -369,7 +390,7 @@ impl<'d> Parser<'_, 'd> {
                     _ => None,
                 };
                 if self.peek() == Some(Token::Punct(b'(')) {
-                    self.balanced(b'(', b')')?;
+                    self.variable_definitions()?;
                 }
                 self.directives()?;
                 Ok(Definition::Operation(name, kind, self.selection_set(0)?))
@@ -378,33 +399,80 @@ impl<'d> Parser<'_, 'd> {
         }
     }
 
-    /// Skips a bracketed group (variable definitions, arguments, list values, object values),
-    /// checking that brackets nest properly.
-    fn balanced(&mut self, open: u8, close: u8) -> Result<(), QueryError> {
-        self.expect(open)?;
-        let mut stack = vec![close];
-        while let Some(want) = stack.last().copied() {
-            match self.bump() {
-                None => return Err(self.error()),
-                Some(Token::Punct(b'(')) => stack.push(b')'),
-                Some(Token::Punct(b'[')) => stack.push(b']'),
-                Some(Token::Punct(b'{')) => stack.push(b'}'),
-                Some(Token::Punct(p @ (b')' | b']' | b'}'))) => {
-                    if p != want {
-                        self.at -= 1;
-                        return Err(self.error());
-                    }
-                    stack.pop();
-                }
-                Some(Token::Spread) => {
-                    self.at -= 1;
-                    return Err(self.error());
-                }
-                Some(_) => {}
+    /// Reads `( $name: Type = default @directives ... )`: at least one definition, the default a
+    /// constant value.
+    fn variable_definitions(&mut self) -> Result<(), QueryError> {
+        self.expect(b'(')?;
+        loop {
+            self.expect(b'$')?;
+            self.name()?;
+            self.expect(b':')?;
+            self.type_reference(0)?;
+            if self.eat(b'=') {
+                self.value(0, true)?;
             }
-            if stack.len() > MAX_DEPTH {
-                return Err(QueryError::TooDeep);
+            self.directives()?;
+            if self.eat(b')') {
+                return Ok(());
             }
+        }
+    }
+
+    /// Reads a type reference: `Name`, `[Type]`, either followed by an optional `!`.
+    fn type_reference(&mut self, depth: usize) -> Result<(), QueryError> {
+        if depth >= MAX_DEPTH {
+            return Err(QueryError::TooDeep);
+        }
+        if self.eat(b'[') {
+            self.type_reference(depth + 1)?;
+            self.expect(b']')?;
+        } else {
+            self.name()?;
+        }
+        self.eat(b'!');
+        Ok(())
+    }
+
+    /// Reads `( name: value ... )`: at least one argument.
+    fn arguments(&mut self) -> Result<(), QueryError> {
+        self.expect(b'(')?;
+        loop {
+            self.name()?;
+            self.expect(b':')?;
+            self.value(0, false)?;
+            if self.eat(b')') {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Reads one value: a variable (unless `constant`), a number or string, a name (`true`,
+    /// `false`, `null`, an enum value), a list or an input object.
+    fn value(&mut self, depth: usize, constant: bool) -> Result<(), QueryError> {
+        if depth >= MAX_DEPTH {
+            return Err(QueryError::TooDeep);
+        }
+        match self.peek() {
+            Some(Token::Punct(b'$')) if !constant => {
+                self.at += 1;
+                self.name()?;
+            }
+            Some(Token::Value | Token::Name(_)) => self.at += 1,
+            Some(Token::Punct(b'[')) => {
+                self.at += 1;
+                while !self.eat(b']') {
+                    self.value(depth + 1, constant)?;
+                }
+            }
+            Some(Token::Punct(b'{')) => {
+                self.at += 1;
+                while !self.eat(b'}') {
+                    self.name()?;
+                    self.expect(b':')?;
+                    self.value(depth + 1, constant)?;
+                }
+            }
+            _ => return Err(self.error()),
         }
         Ok(())
     }
@@ -413,7 +481,7 @@ impl<'d> Parser<'_, 'd> {
         while self.eat(b'@') {
             self.name()?;
             if self.peek() == Some(Token::Punct(b'(')) {
-                self.balanced(b'(', b')')?;
+                self.arguments()?;
             }
         }
         Ok(())
@@ -457,7 +525,7 @@ impl<'d> Parser<'_, 'd> {
                         name = self.name()?;
                     }
                     if self.peek() == Some(Token::Punct(b'(')) {
-                        self.balanced(b'(', b')')?;
+                        self.arguments()?;
                     }
                     self.directives()?;
                     if self.peek() == Some(Token::Punct(b'{')) {
