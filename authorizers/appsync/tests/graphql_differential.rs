@@ -440,7 +440,11 @@ fn mutated() -> impl Strategy<Value = (String, Option<String>)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    // 2,000 cases each unless PROPTEST_CASES asks for more (or fewer).
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn generated_documents_agree((doc, chosen) in document()) {
