@@ -108,3 +108,47 @@ pub fn cognito_claims(groups: &[&str], id: bool, now: i64) -> Value {
     claims["exp"] = Value::from(now + 3540);
     claims
 }
+
+/// One of the sample events AWS ships in `aws_lambda_events`'s published source
+/// (`src/fixtures/<name>`, MIT licensed), parsed. The crate is a dev-dependency of the functions;
+/// its unpacked source is found through `cargo metadata`, so the samples are never copied and
+/// follow the crate's version in Cargo.lock. Panics naming the fixture when it cannot be read.
+pub fn aws_sample_event(name: &str) -> Value {
+    let path = aws_lambda_events_dir().join("src").join("fixtures").join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("AWS sample event {name} not readable at {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("AWS sample event {name} is not JSON: {e}"))
+}
+
+/// The unpacked source of the `aws_lambda_events` package in this workspace's lock file.
+fn aws_lambda_events_dir() -> std::path::PathBuf {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        // Cargo sets CARGO and CARGO_MANIFEST_DIR for the test binaries it runs.
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("run through cargo test");
+        let output = std::process::Command::new(cargo)
+            .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+            .current_dir(manifest)
+            .output()
+            .expect("cargo metadata runs");
+        assert!(
+            output.status.success(),
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let metadata: Value = serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON");
+        let manifest_path = metadata["packages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == "aws_lambda_events")
+            .and_then(|p| p["manifest_path"].as_str())
+            .expect("aws_lambda_events is a dev-dependency of the functions (see Cargo.toml)");
+        Path::new(manifest_path)
+            .parent()
+            .expect("a manifest has a directory")
+            .to_owned()
+    })
+    .clone()
+}
