@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use authorizer_common::{ClockedVerifier, ContextClaim, UNVERIFIED_CONTEXT_KEY};
+use authorizer_common::ClockedVerifier;
 use authz_policy::{ApiGatewayPolicy, Grants, Membership, Method, Principal, TenantSource};
 use descope_jwt::Claims;
 use serde_json::{Value, json};
@@ -283,17 +283,7 @@ fn context(state: &State, claims: &Claims, grants: &Grants) -> serde_json::Map<S
         .map(|(id, t)| (id.clone(), json!({"roles": t.roles, "permissions": t.permissions})))
         .collect();
     c.insert("tenants", Value::String(Value::Object(tenants).to_string()));
-    let mut unverified: Vec<&str> = Vec::new();
-    for name in &state.context_claims {
-        match authorizer_common::context_claim(claims, name) {
-            ContextClaim::Value(value) => c.insert(name, value),
-            ContextClaim::Unverified => unverified.push(name),
-            ContextClaim::Absent => {}
-        }
-    }
-    if !unverified.is_empty() {
-        c.insert(UNVERIFIED_CONTEXT_KEY, Value::String(unverified.join(",")));
-    }
+    authorizer_common::copy_context_claims(claims, &state.context_claims, |name, value| c.insert(name, value));
     c.build()
 }
 

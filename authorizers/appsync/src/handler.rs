@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use authorizer_common::{ClockedVerifier, ContextClaim, UNVERIFIED_CONTEXT_KEY};
+use authorizer_common::ClockedVerifier;
 use authz_policy::{AppSyncPolicy, FieldGrants, Membership, OperationType, Principal, TenantSource};
 use descope_jwt::Claims;
 use serde_json::{Map, Value, json};
@@ -285,16 +285,6 @@ fn resolver_context(state: &State, claims: &Claims, grants: &FieldGrants) -> Map
         .map(|(id, t)| (id.clone(), json!({"roles": t.roles, "permissions": t.permissions})))
         .collect();
     c.insert("tenants", Value::Object(tenants));
-    let mut unverified: Vec<&str> = Vec::new();
-    for name in &state.context_claims {
-        match authorizer_common::context_claim(claims, name) {
-            ContextClaim::Value(value) => c.insert(name, value),
-            ContextClaim::Unverified => unverified.push(name),
-            ContextClaim::Absent => {}
-        }
-    }
-    if !unverified.is_empty() {
-        c.insert(UNVERIFIED_CONTEXT_KEY, Value::String(unverified.join(",")));
-    }
+    authorizer_common::copy_context_claims(claims, &state.context_claims, |name, value| c.insert(name, value));
     c.build()
 }

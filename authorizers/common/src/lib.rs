@@ -514,6 +514,27 @@ pub enum ContextClaim {
     Absent,
 }
 
+/// Copies every `AUTHZ_CONTEXT_CLAIMS` entry `names` the claims allow into a context through
+/// `insert`, and lists the ones left out as unverified under [`UNVERIFIED_CONTEXT_KEY`]: the one
+/// place both authorizers apply the rule.
+pub fn copy_context_claims(
+    claims: &descope_jwt::Claims,
+    names: &[String],
+    mut insert: impl FnMut(&str, serde_json::Value),
+) {
+    let mut unverified: Vec<&str> = Vec::new();
+    for name in names {
+        match context_claim(claims, name) {
+            ContextClaim::Value(value) => insert(name, value),
+            ContextClaim::Unverified => unverified.push(name),
+            ContextClaim::Absent => {}
+        }
+    }
+    if !unverified.is_empty() {
+        insert(UNVERIFIED_CONTEXT_KEY, serde_json::Value::String(unverified.join(",")));
+    }
+}
+
 /// The value of an `AUTHZ_CONTEXT_CLAIMS` entry for these claims.
 pub fn context_claim(claims: &descope_jwt::Claims, name: &str) -> ContextClaim {
     let value = match name {
