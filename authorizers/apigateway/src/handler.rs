@@ -1,19 +1,15 @@
 //! The handler: event in, API Gateway's answer out. Pure apart from the verifier's key cache.
 
-use std::time::Instant;
-
-use authorizer_common::ClockedVerifier;
-use authz_policy::{ApiGatewayPolicy, Grants, Membership, Method, Principal, TenantSource};
-use descope_jwt::Claims;
-use serde_json::{Value, json};
+use authorizer_common::{
+    Authorizer, ConfigError, ContextForm, DecisionLine, Identity, Reason, Verdict, principal, timed,
+};
+use authz_policy::{ApiGatewayPolicy, Grants, Method, TenantSource};
+use serde_json::Value;
 
 use crate::{
-    config::{ConfigError, Settings, TokenSources},
+    config::{Settings, TokenSources},
     event::{ApiArn, EventError, EventKind, Incoming},
-    response::{
-        ContextBuilder, Effect, IamResponse, MAX_RESOURCE_ARN, POLICY_VERSION, PolicyDocument, SimpleResponse,
-        Statement,
-    },
+    response::{Effect, IamResponse, MAX_RESOURCE_ARN, POLICY_VERSION, PolicyDocument, SimpleResponse, Statement},
 };
 
 /// The failure API Gateway turns into 401: its message is exactly `Unauthorized`.
@@ -33,39 +29,50 @@ impl From<Unauthorized> for lambda_runtime::Diagnostic {
 /// Everything built once at cold start and shared by every invocation.
 #[derive(Debug)]
 pub struct State {
-    verifier: ClockedVerifier,
+    identity: Identity,
     policy: ApiGatewayPolicy,
     token_sources: TokenSources,
     simple_responses: bool,
-    context_claims: Vec<String>,
 }
 
 impl State {
     /// Builds the verifier (no network yet; see [`State::prefetch`]).
     pub fn new(settings: Settings) -> Result<Self, ConfigError> {
         Ok(Self {
-            verifier: ClockedVerifier::new(settings.descope)?,
+            identity: Identity::new(settings.descope, settings.context_claims)?,
             policy: settings.policy,
             token_sources: settings.token_sources,
             simple_responses: settings.simple_responses,
-            context_claims: settings.context_claims,
         })
     }
 
     /// Verifies tokens against this clock (seconds since the epoch) instead of the system's.
     /// For tests and benchmarks with tokens minted at fixed times.
+    #[must_use]
     pub fn with_fixed_clock(mut self, now: i64) -> Self {
-        self.verifier = self.verifier.with_fixed_clock(now);
+        self.identity = self.identity.with_fixed_clock(now);
         self
     }
 
     /// Fetches the signing keys (call during the Lambda init phase).
     pub async fn prefetch(&self) -> Result<usize, descope_jwt::VerifyError> {
-        self.verifier.prefetch().await
+        self.identity.prefetch().await
+    }
+}
+
+impl Authorizer for State {
+    type Error = Unauthorized;
+
+    fn from_env() -> Result<Self, ConfigError> {
+        Settings::from_env().and_then(Self::new)
     }
 
-    async fn verify(&self, token: &str) -> Result<Claims, descope_jwt::VerifyError> {
-        self.verifier.verify(token).await
+    fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    async fn handle(&self, event: Value) -> Result<Value, Unauthorized> {
+        handle(self, event).await
     }
 }
 
@@ -74,16 +81,14 @@ impl State {
 pub struct Decision {
     /// The event kind, when recognised.
     pub kind: Option<EventKind>,
-    /// `allow` (requested route granted), `deny` (valid token, route not granted: 403) or
-    /// `unauthorized` (401).
-    pub decision: &'static str,
-    /// Why: `route_granted`, `route_not_granted`, `nothing_granted`, `missing_token`,
-    /// `malformed`, `unsupported_event`, `bad_arn`, or a [`descope_jwt::VerifyError::kind`].
-    pub reason: &'static str,
+    /// Allow (requested route granted), Deny (valid token, route not granted: 403) or
+    /// Unauthorized (401).
+    pub verdict: Verdict,
+    /// Why.
+    pub reason: Reason,
     /// The user ID (`sub`), once the token verified.
     pub subject: Option<String>,
-    /// Who vouched for the user (`descope`, or `cognito` in cutover mode), once the token
-    /// verified: the log line's count of each tells when the Cognito side can be turned off.
+    /// Who vouched for the user, once the token verified.
     pub idp: Option<&'static str>,
     /// The answer.
     pub response: Result<Value, Unauthorized>,
@@ -91,43 +96,27 @@ pub struct Decision {
 
 /// Answers one authorizer event: the IAM policy or simple response for a valid token, and
 /// `Err(Unauthorized)` (or `{"isAuthorized": false}` for HTTP API simple responses) otherwise.
-/// Logs one line with the decision, reason, subject and latency; never the token.
+/// Logs one decision line; never the token.
 pub async fn handle(state: &State, event: Value) -> Result<Value, Unauthorized> {
-    let started = Instant::now();
-    let outcome = decide(state, &event).await;
-    let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    let event_kind = outcome.kind.map_or("unknown", EventKind::as_str);
-    let subject = outcome.subject.as_deref().unwrap_or("");
-    let idp = outcome.idp.unwrap_or("");
-    if outcome.decision == "unauthorized"
-        && matches!(outcome.reason, "unsupported_event" | "bad_arn" | "key_set_unavailable")
-    {
-        tracing::warn!(
-            event_kind,
-            decision = outcome.decision,
-            reason = outcome.reason,
-            latency_us,
-            "authorizer decision"
-        );
-    } else {
-        tracing::info!(
-            event_kind,
-            decision = outcome.decision,
-            reason = outcome.reason,
-            subject,
-            idp,
-            latency_us,
-            "authorizer decision"
-        );
+    let (decision, latency_us) = timed(decide(state, &event)).await;
+    DecisionLine {
+        event_kind: Some(decision.kind.map_or("unknown", EventKind::as_str)),
+        verdict: decision.verdict,
+        reason: &decision.reason,
+        subject: decision.subject.as_deref(),
+        idp: decision.idp,
+        operation: None,
+        latency_us,
     }
-    outcome.response
+    .log();
+    decision.response
 }
 
 /// [`handle`] without the log line: the decision and its reason.
 pub async fn decide(state: &State, event: &Value) -> Decision {
-    let rejected = |kind: Option<EventKind>, reason: &'static str| Decision {
+    let rejected = |kind: Option<EventKind>, reason: Reason| Decision {
         kind,
-        decision: "unauthorized",
+        verdict: Verdict::Unauthorized,
         reason,
         subject: None,
         idp: None,
@@ -142,22 +131,16 @@ pub async fn decide(state: &State, event: &Value) -> Decision {
 
     let incoming = match Incoming::parse(event) {
         Ok(incoming) => incoming,
-        Err(EventError::Unsupported) => return rejected(None, "unsupported_event"),
-        Err(EventError::MissingArn) => return rejected(None, "bad_arn"),
+        Err(EventError::Unsupported) => return rejected(None, Reason::UnsupportedEvent),
+        Err(EventError::MissingArn) => return rejected(None, Reason::BadArn),
     };
     let kind = Some(incoming.kind);
     let Some(arn) = ApiArn::parse(incoming.arn) else {
-        return rejected(kind, "bad_arn");
+        return rejected(kind, Reason::BadArn);
     };
-    let Some(raw) = incoming.token_value(&state.token_sources) else {
-        return rejected(kind, "missing_token");
-    };
-    let Some(token) = descope_jwt::bearer_token(raw) else {
-        return rejected(kind, "malformed");
-    };
-    let claims = match state.verify(token).await {
+    let claims = match state.identity.verify(incoming.token_value(&state.token_sources)).await {
         Ok(claims) => claims,
-        Err(error) => return rejected(kind, error.kind()),
+        Err(reason) => return rejected(kind, reason),
     };
 
     let requested_tenant = match state.policy.tenant_source() {
@@ -165,18 +148,16 @@ pub async fn decide(state: &State, event: &Value) -> Decision {
         TenantSource::Header(name) => incoming.header(name),
         TenantSource::PathParameter(name) => incoming.path_parameter(name),
     };
-    let mut principal =
-        Principal::new(&claims.roles, &claims.permissions).current_tenant(claims.current_tenant.as_deref());
-    for (id, tenant) in &claims.tenants {
-        principal = principal.tenant(Membership {
-            id,
-            roles: &tenant.roles,
-            permissions: &tenant.permissions,
-        });
-    }
-    let grants = state.policy.grants(&principal, requested_tenant);
+    let grants = state.policy.grants(&principal(&claims), requested_tenant);
     let allowed = grants.allows(arn.method, &arn.path());
-    let context = context(state, &claims, &grants);
+    // With the path source one answer covers every tenant of the token and API Gateway may reuse
+    // it for another tenant's path, so nothing of this request goes in: the backend reads the
+    // tenant from the path, which the policy only lets through for the token's tenants.
+    let authorized_tenant = match state.policy.tenant_source() {
+        TenantSource::PathParameter(_) => None,
+        _ => Some(grants.tenant().unwrap_or_default()),
+    };
+    let context = state.identity.context(&claims, authorized_tenant, ContextForm::Scalars);
 
     let response = if incoming.kind == EventKind::HttpV2 && state.simple_responses {
         to_value(&SimpleResponse {
@@ -192,11 +173,11 @@ pub async fn decide(state: &State, event: &Value) -> Decision {
     };
     Decision {
         kind,
-        decision: if allowed { "allow" } else { "deny" },
+        verdict: if allowed { Verdict::Allow } else { Verdict::Deny },
         reason: match (allowed, grants.is_empty()) {
-            (true, _) => "route_granted",
-            (false, true) => "nothing_granted",
-            (false, false) => "route_not_granted",
+            (true, _) => Reason::RouteGranted,
+            (false, true) => Reason::NothingGranted,
+            (false, false) => Reason::RouteNotGranted,
         },
         idp: Some(claims.provider.name()),
         subject: Some(claims.subject),
@@ -254,37 +235,6 @@ fn policy_document(arn: &ApiArn<'_>, grants: &Grants) -> PolicyDocument {
         version: POLICY_VERSION,
         statement: vec![statement],
     }
-}
-
-fn context(state: &State, claims: &Claims, grants: &Grants) -> serde_json::Map<String, Value> {
-    let mut c = ContextBuilder::default();
-    c.insert("userId", Value::String(claims.subject.clone()));
-    for (key, value) in authorizer_common::identity_context(claims) {
-        c.insert(key, Value::String(value));
-    }
-    c.insert("roles", Value::String(claims.roles.join(",")));
-    c.insert("permissions", Value::String(claims.permissions.join(",")));
-    c.insert(
-        "currentTenant",
-        Value::String(claims.current_tenant.clone().unwrap_or_default()),
-    );
-    // With the path source one answer covers every tenant of the token and API Gateway may reuse
-    // it for another tenant's path, so nothing of this request goes in: the backend reads the
-    // tenant from the path, which the policy only lets through for the token's tenants.
-    if !matches!(state.policy.tenant_source(), TenantSource::PathParameter(_)) {
-        c.insert(
-            "authorizedTenant",
-            Value::String(grants.tenant().unwrap_or_default().to_owned()),
-        );
-    }
-    let tenants: serde_json::Map<String, Value> = claims
-        .tenants
-        .iter()
-        .map(|(id, t)| (id.clone(), json!({"roles": t.roles, "permissions": t.permissions})))
-        .collect();
-    c.insert("tenants", Value::String(Value::Object(tenants).to_string()));
-    authorizer_common::copy_context_claims(claims, &state.context_claims, |name, value| c.insert(name, value));
-    c.build()
 }
 
 fn to_value<T: serde::Serialize>(response: &T) -> Value {

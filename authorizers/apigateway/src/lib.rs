@@ -13,7 +13,6 @@ mod event;
 mod handler;
 mod response;
 
-pub use config::{ConfigError, RESERVED_CONTEXT_KEYS, Settings, TokenSources};
-pub use event::{ApiArn, EventKind};
+pub use config::{Settings, TokenSources};
+pub use event::{ApiArn, EventError, EventKind, Incoming};
 pub use handler::{Decision, State, Unauthorized, decide, handle};
-pub use response::{MAX_CONTEXT_TOTAL, MAX_CONTEXT_VALUE};

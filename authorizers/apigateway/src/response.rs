@@ -10,12 +10,6 @@ pub const POLICY_VERSION: &str = "2012-10-17";
 /// Longest resource ARN API Gateway accepts in an authorizer policy statement.
 pub const MAX_RESOURCE_ARN: usize = 512;
 
-/// Longest single context value, in bytes. Longer values are left out and named in `omitted`.
-pub const MAX_CONTEXT_VALUE: usize = 2048;
-
-/// Budget for all context values together, in bytes.
-pub const MAX_CONTEXT_TOTAL: usize = 8192;
-
 /// The IAM policy response of REST authorizers and HTTP API authorizers without simple responses.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -70,78 +64,11 @@ pub struct SimpleResponse {
     pub context: Option<Map<String, Value>>,
 }
 
-/// Builds a context within the size budget: values over [`MAX_CONTEXT_VALUE`], or past
-/// [`MAX_CONTEXT_TOTAL`], are left out and their keys listed in `omitted`.
-#[derive(Debug, Default)]
-pub struct ContextBuilder {
-    map: Map<String, Value>,
-    total: usize,
-    omitted: Vec<String>,
-}
-
-impl ContextBuilder {
-    /// Adds a string, number or boolean; anything else is JSON-encoded into a string; null is skipped.
-    pub fn insert(&mut self, key: &str, value: Value) {
-        let value = match value {
-            Value::Null => return,
-            Value::String(_) | Value::Number(_) | Value::Bool(_) => value,
-            other => Value::String(other.to_string()),
-        };
-        let size = match &value {
-            Value::String(s) => s.len(),
-            other => other.to_string().len(),
-        } + key.len();
-        if size > MAX_CONTEXT_VALUE || self.total + size > MAX_CONTEXT_TOTAL {
-            self.omitted.push(key.to_owned());
-            return;
-        }
-        self.total += size;
-        self.map.insert(key.to_owned(), value);
-    }
-
-    /// The finished context.
-    pub fn build(mut self) -> Map<String, Value> {
-        if !self.omitted.is_empty() {
-            self.map
-                .insert("omitted".to_owned(), Value::String(self.omitted.join(",")));
-        }
-        self.map
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
-
-    #[test]
-    fn context_values_are_flat_and_bounded() {
-        let mut c = ContextBuilder::default();
-        c.insert("s", json!("x"));
-        c.insert("n", json!(3));
-        c.insert("b", json!(true));
-        c.insert("null", Value::Null);
-        c.insert("list", json!(["a", "b"]));
-        c.insert("big", json!("x".repeat(MAX_CONTEXT_VALUE)));
-        for i in 0..10 {
-            c.insert(&format!("fill{i}"), json!("y".repeat(1500)));
-        }
-        let map = c.build();
-        assert_eq!(map["s"], "x");
-        assert_eq!(map["n"], 3);
-        assert_eq!(map["b"], true);
-        assert_eq!(map["list"], "[\"a\",\"b\"]");
-        assert!(!map.contains_key("null") && !map.contains_key("big"));
-        assert_eq!(map["omitted"], "big,fill5,fill6,fill7,fill8,fill9");
-        let total: usize = map
-            .iter()
-            .filter(|(k, _)| *k != "omitted")
-            .map(|(k, v)| k.len() + v.as_str().map_or(v.to_string().len(), str::len))
-            .sum();
-        assert!(total <= MAX_CONTEXT_TOTAL);
-        assert!(map.values().all(|v| !v.is_object() && !v.is_array() && !v.is_null()));
-    }
 
     #[test]
     fn responses_serialize_without_nulls() {

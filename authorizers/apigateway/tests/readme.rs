@@ -51,7 +51,7 @@ async fn readme_worked_example_holds() {
     };
 
     let decision = ask("GET/items/42").await;
-    assert_eq!(decision.decision, "allow");
+    assert_eq!(decision.verdict.as_str(), "allow");
     let body = wire(decision.response);
     assert_eq!(body["principalId"], "U2ada");
     let mut expected: Vec<String> = ["GET/health", "GET/items", "GET/items/*", "GET/me"].map(arn).into();
@@ -85,7 +85,7 @@ async fn readme_worked_example_holds() {
         ("DELETE/tenants/T2/invoices/9", "deny"),
         ("GET/admin/stats", "deny"),
     ] {
-        assert_eq!(ask(route).await.decision, verdict, "{route}");
+        assert_eq!(ask(route).await.verdict.as_str(), verdict, "{route}");
     }
 
     let mut admin = claims();

@@ -15,6 +15,6 @@ pub mod graphql;
 mod handler;
 mod response;
 
-pub use config::{ConfigError, DEFAULT_MAX_TTL_SECONDS, MAX_TTL_SECONDS, RESERVED_CONTEXT_KEYS, Settings};
+pub use config::{DEFAULT_MAX_TTL_SECONDS, MAX_TTL_SECONDS, Settings};
 pub use handler::{Decision, State, decide, handle};
-pub use response::{AuthorizerResponse, MAX_CONTEXT_TOTAL, MAX_CONTEXT_VALUE};
+pub use response::AuthorizerResponse;

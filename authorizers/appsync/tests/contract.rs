@@ -33,11 +33,11 @@ async fn aws_sample_request_is_read_as_an_appsync_request() {
     // As shipped: the sample token is no JWT, so the answer is a refusal for the token itself,
     // which proves the event was recognised and the token found.
     let decision = decide(&state, &sample).await;
-    assert_eq!(decision.decision, "unauthorized", "{SAMPLE}");
+    assert_eq!(decision.verdict.as_str(), "unauthorized", "{SAMPLE}");
     assert!(
-        !matches!(decision.reason, "unsupported_event" | "missing_token"),
+        !matches!(decision.reason.as_str(), "unsupported_event" | "missing_token"),
         "{SAMPLE}: not read ({})",
-        decision.reason
+        decision.reason.as_str()
     );
 
     // With a valid token in `authorizationToken`: the sample's query is read, and its elided
@@ -47,7 +47,7 @@ async fn aws_sample_request_is_read_as_an_appsync_request() {
     event["authorizationToken"] = Value::String(format!("Bearer {token}"));
     let decision = decide(&state, &event).await;
     assert_eq!(
-        (decision.decision, decision.reason),
+        (decision.verdict.as_str(), decision.reason.as_str()),
         ("refuse", "unparseable_query"),
         "{SAMPLE}"
     );
@@ -64,7 +64,7 @@ async fn aws_sample_request_is_read_as_an_appsync_request() {
     event["requestContext"]["queryString"] = Value::String(query);
     let decision = decide(&state, &event).await;
     assert_eq!(
-        (decision.decision, decision.reason),
+        (decision.verdict.as_str(), decision.reason.as_str()),
         ("allow", "fields_denied"),
         "{SAMPLE}"
     );

@@ -38,7 +38,7 @@ async fn answer(state: &State, event: &Value) -> (Value, &'static str, &'static 
     let response = serde_json::to_value(&decision.response).unwrap();
     assert!(has_no_nulls(&response), "{response}");
     assert!(response["resolverContext"].is_object(), "{response}");
-    (response, decision.decision, decision.reason)
+    (response, decision.verdict.as_str(), decision.reason.as_str())
 }
 
 fn bearer(token: &str) -> String {
@@ -174,7 +174,7 @@ async fn a_tenant_header_decides_and_turns_caching_off() {
         }
         let decision = decide(&state, &e).await;
         assert_eq!(
-            (decision.decision, decision.reason),
+            (decision.verdict.as_str(), decision.reason.as_str()),
             ("refuse", "operation_not_granted"),
             "{tenant:?}"
         );

@@ -58,7 +58,7 @@ async fn readme_worked_example_holds() {
     };
 
     let decision = ask("query Feed { listPosts { items { title author { name email phone } } } }").await;
-    assert_eq!(decision.decision, "allow");
+    assert_eq!(decision.verdict.as_str(), "allow");
     let body: Value = serde_json::to_value(&decision.response).unwrap();
     assert_eq!(body["isAuthorized"], true);
     assert_eq!(
@@ -89,6 +89,6 @@ async fn readme_worked_example_holds() {
         ("mutation { createPost(title: \"x\") { id } }", "allow"),
         ("{ tenantUsers { id } }", "allow"),
     ] {
-        assert_eq!(ask(query).await.decision, verdict, "{query}");
+        assert_eq!(ask(query).await.verdict.as_str(), verdict, "{query}");
     }
 }

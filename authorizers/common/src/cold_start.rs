@@ -1,0 +1,76 @@
+//! The Lambda process around a function: settings refused at cold start end the process with
+//! one log line and a Runtime API init error; an authorizer's state is built once, its keys
+//! prefetched during the init phase, then events are served.
+
+use std::fmt::Display;
+
+/// The function's state, or, when the settings are refused, one ERROR log line, an init error
+/// posted to the Lambda Runtime API (so the failure shows on the invocation instead of a bare
+/// timeout) and exit code 1.
+pub async fn state_or_exit<S, E: Display>(state: Result<S, E>) -> S {
+    match state {
+        Ok(state) => state,
+        Err(error) => {
+            let message = format!("invalid configuration: {error}");
+            tracing::error!(error = %error, "invalid configuration, stopping the cold start");
+            report_init_error(&message).await;
+            std::process::exit(1);
+        }
+    }
+}
+
+/// `POST /runtime/init/error` (lambda_runtime 1.5 has no public API for it). Best effort: the
+/// log line is the record.
+pub async fn report_init_error(message: &str) {
+    let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else {
+        return;
+    };
+    let diagnostic = lambda_runtime::Diagnostic {
+        error_type: "Runtime.ConfigError".to_owned(),
+        error_message: message.to_owned(),
+    };
+    let sent = reqwest::Client::new()
+        .post(format!("http://{api}/2018-06-01/runtime/init/error"))
+        .header("Lambda-Runtime-Function-Error-Type", "Runtime.ConfigError")
+        .json(&diagnostic)
+        .send()
+        .await;
+    if let Err(error) = sent {
+        tracing::error!(error = %error, "could not report the init error to the Runtime API");
+    }
+}
+
+/// A Lambda authorizer: built once from the environment, then answering events (feature
+/// `identity`).
+#[cfg(feature = "identity")]
+pub trait Authorizer: Sized {
+    /// The error the Runtime API reports for an invocation (API Gateway's `Unauthorized`).
+    type Error: Into<lambda_runtime::Diagnostic> + std::fmt::Debug;
+
+    /// The state, from the process environment.
+    fn from_env() -> Result<Self, crate::settings::ConfigError>;
+
+    /// The caller side of the state (its verifier's keys are prefetched at init).
+    fn identity(&self) -> &crate::identity::Identity;
+
+    /// Answers one event.
+    fn handle(&self, event: serde_json::Value) -> impl Future<Output = Result<serde_json::Value, Self::Error>>;
+}
+
+/// The whole `main` of an authorizer: JSON logs, the state (or a refused cold start), the signing
+/// keys prefetched, then events served until the runtime stops the process.
+#[cfg(feature = "identity")]
+pub async fn serve<A: Authorizer>() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let state = state_or_exit(A::from_env()).await;
+    match state.identity().prefetch().await {
+        Ok(keys) => tracing::info!(keys, "signing keys prefetched"),
+        // Not fatal: the verifier fetches again on demand after its penalty window.
+        Err(error) => tracing::warn!(reason = error.kind(), error = %error, "signing keys not prefetched"),
+    }
+    let state = &state;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move { state.handle(event.payload).await },
+    ))
+    .await
+}
