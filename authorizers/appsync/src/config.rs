@@ -26,11 +26,6 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
     /// Reads settings through `lookup` (the environment in production, a map in tests). Empty
     /// values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {

@@ -27,7 +27,7 @@ pub struct State {
 }
 
 impl State {
-    /// Builds the verifier (no network yet; see [`State::prefetch`]).
+    /// Builds the verifier (no network yet; see [`Authorizer::prefetch`]).
     pub fn new(settings: Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             identity: Identity::new(settings.descope, settings.context_claims)?,
@@ -36,30 +36,21 @@ impl State {
             resolvers_enforce_identity: settings.resolvers_enforce_identity,
         })
     }
-
-    /// Verifies tokens and computes `ttlOverride` against this clock (seconds since the epoch)
-    /// instead of the system's. For tests and benchmarks with tokens minted at fixed times.
-    #[must_use]
-    pub fn with_fixed_clock(mut self, now: i64) -> Self {
-        self.identity = self.identity.with_fixed_clock(now);
-        self
-    }
-
-    /// Fetches the signing keys (call during the Lambda init phase).
-    pub async fn prefetch(&self) -> Result<usize, descope_jwt::VerifyError> {
-        self.identity.prefetch().await
-    }
 }
 
 impl Authorizer for State {
     type Error = std::convert::Infallible;
 
-    fn from_env() -> Result<Self, ConfigError> {
-        Settings::from_env().and_then(Self::new)
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Settings::from_lookup(lookup).and_then(Self::new)
     }
 
     fn identity(&self) -> &Identity {
         &self.identity
+    }
+
+    fn identity_mut(&mut self) -> &mut Identity {
+        &mut self.identity
     }
 
     async fn handle(&self, event: Value) -> Result<Value, Self::Error> {

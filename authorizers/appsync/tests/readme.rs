@@ -4,6 +4,7 @@
 mod support;
 
 use appsync_authorizer::{Settings, State, decide};
+use authorizer_common::Authorizer as _;
 use authz_policy::PolicyDocument;
 use descope_jwt::testing::jwks;
 use serde_json::{Value, json};

@@ -41,20 +41,41 @@ pub async fn report_init_error(message: &str) {
 }
 
 /// A Lambda authorizer: built once from the environment, then answering events (feature
-/// `identity`).
+/// `identity`). Tests and benchmarks build one from a map and fix its clock.
 #[cfg(feature = "identity")]
 pub trait Authorizer: Sized {
     /// The error the Runtime API reports for an invocation (API Gateway's `Unauthorized`).
     type Error: Into<lambda_runtime::Diagnostic> + std::fmt::Debug;
 
-    /// The state, from the process environment.
-    fn from_env() -> Result<Self, crate::settings::ConfigError>;
+    /// The state, from settings read through `lookup` (empty values count as unset).
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, crate::settings::ConfigError>;
 
-    /// The caller side of the state (its verifier's keys are prefetched at init).
+    /// The caller side of the state.
     fn identity(&self) -> &crate::identity::Identity;
+
+    /// The same, to fix its clock.
+    fn identity_mut(&mut self) -> &mut crate::identity::Identity;
 
     /// Answers one event.
     fn handle(&self, event: serde_json::Value) -> impl Future<Output = Result<serde_json::Value, Self::Error>>;
+
+    /// The state, from the process environment.
+    fn from_env() -> Result<Self, crate::settings::ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Verifies tokens (and computes cache lifetimes) against this clock, seconds since the epoch,
+    /// instead of the system's: for tests and benchmarks with tokens minted at fixed times.
+    #[must_use]
+    fn with_fixed_clock(mut self, now: i64) -> Self {
+        self.identity_mut().fix_clock(now);
+        self
+    }
+
+    /// Fetches the signing keys (call during the Lambda init phase).
+    fn prefetch(&self) -> impl Future<Output = Result<usize, descope_jwt::VerifyError>> {
+        self.identity().prefetch()
+    }
 }
 
 /// The whole `main` of an authorizer: JSON logs, the state (or a refused cold start), the signing

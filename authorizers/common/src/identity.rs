@@ -85,10 +85,8 @@ impl Identity {
 
     /// Verifies tokens against this clock (seconds since the epoch) instead of the system's.
     /// For tests and benchmarks with tokens minted at fixed times.
-    #[must_use]
-    pub fn with_fixed_clock(mut self, now: i64) -> Self {
-        self.verifier = self.verifier.with_fixed_clock(now);
-        self
+    pub fn fix_clock(&mut self, now: i64) {
+        self.verifier.fixed_now = Some(now);
     }
 
     /// Fetches the signing keys (call during the Lambda init phase).

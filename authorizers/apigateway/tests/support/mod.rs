@@ -4,6 +4,7 @@
 
 pub mod runtime_api;
 
+use authorizer_common::Authorizer as _;
 use std::{collections::HashMap, path::PathBuf};
 
 use apigateway_authorizer::{Settings, State};

@@ -5,6 +5,7 @@
 
 pub mod runtime_api;
 
+use authorizer_common::Authorizer as _;
 use std::{collections::HashMap, path::PathBuf};
 
 use appsync_authorizer::{Settings, State};
