@@ -130,6 +130,7 @@ enum Placeholder {
     Required,
 }
 
+/// Parses a list of route patterns at `location`, `{tenant}` where `placeholder` allows it.
 fn routes(texts: &[String], location: &str, placeholder: Placeholder) -> Result<Vec<Route>, PolicyError> {
     texts
         .iter()

@@ -188,6 +188,7 @@ impl AppSyncPolicy {
     }
 }
 
+/// Parses a list of `Type.field` names at `location`; a name listed twice is refused.
 fn fields(texts: &[String], location: &str) -> Result<Vec<FieldName>, PolicyError> {
     let mut seen = BTreeSet::new();
     texts
