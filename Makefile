@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 CARGO ?= cargo
 
-.PHONY: help test demo bench fmt lint unit compat toolchain moto package infra deploy deploy-hybrid
+.PHONY: help test demo bench fmt lint structure unit compat toolchain moto package infra deploy deploy-hybrid
 
 help:
 	@echo "make demo   - the whole migration end to end on local stand-ins"
@@ -22,7 +22,7 @@ toolchain:
 	@$(CARGO) fmt --version >/dev/null 2>&1 || { echo "rustfmt missing: rustup component add rustfmt"; exit 1; }
 	@$(CARGO) clippy --version >/dev/null 2>&1 || { echo "clippy missing: rustup component add clippy"; exit 1; }
 
-test: toolchain moto fmt lint infra compat unit
+test: toolchain moto fmt lint infra compat structure unit
 
 ## moto server (pinned) is the local Cognito of the importer's tests; installed into .venv-moto.
 moto:
@@ -33,6 +33,13 @@ fmt:
 
 lint:
 	$(CARGO) clippy --workspace --all-targets --all-features --locked -- -D warnings
+
+## No module circles in the authorizers' crates, no runs of 6+ lines shared by the two authorizers
+## (or the two policy sections), the authorizers' src/ line budgets; the self-test proves the check
+## still catches a planted circle, duplicate and overrun (python3, standard library only).
+structure:
+	python3 tests/structure/check.py --self-test
+	python3 tests/structure/check.py
 
 unit:
 	$(CARGO) test --workspace --all-features --locked

@@ -61,6 +61,35 @@ impl IdentityProvider {
     }
 }
 
+/// Which Cognito tokens a pool accepts. AWS recommends access tokens for APIs; ID tokens are what
+/// API Gateway's Cognito authorizer accepts by default, so clients may still be sending them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenUse {
+    /// Access tokens (`token_use` = `access`), checked against `client_id`.
+    Access,
+    /// ID tokens (`token_use` = `id`), checked against `aud`.
+    Id,
+}
+
+impl TokenUse {
+    /// `access` or `id`, as in the `token_use` claim.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Access => "access",
+            Self::Id => "id",
+        }
+    }
+
+    /// Parses `access` or `id`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "access" => Some(Self::Access),
+            "id" => Some(Self::Id),
+            _ => None,
+        }
+    }
+}
+
 /// Who a Cognito token names, so backends can map Cognito users to Descope users during a cutover
 /// (the importer keeps the same values as the `cognitoUsername` and `cognitoSub` attributes).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +99,7 @@ pub struct CognitoIdentity {
     /// The Cognito username (`username` in access tokens, `cognito:username` in ID tokens).
     pub username: String,
     /// Whether it is an access or an ID token.
-    pub token_use: crate::TokenUse,
+    pub token_use: TokenUse,
     /// The app client the token was issued to (`client_id`, or `aud` of an ID token).
     pub client_id: String,
 }

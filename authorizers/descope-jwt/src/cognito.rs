@@ -14,39 +14,10 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::{
-    claims::{self, Claims, CognitoIdentity, IdentityProvider, TenantClaims},
-    config::check_url,
+    claims::{self, Claims, CognitoIdentity, IdentityProvider, TenantClaims, TokenUse},
     error::{ConfigError, Untrusted, VerifyError},
+    url::check_url,
 };
-
-/// Which Cognito tokens a pool accepts. AWS recommends access tokens for APIs; ID tokens are what
-/// API Gateway's Cognito authorizer accepts by default, so clients may still be sending them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TokenUse {
-    /// Access tokens (`token_use` = `access`), checked against `client_id`.
-    Access,
-    /// ID tokens (`token_use` = `id`), checked against `aud`.
-    Id,
-}
-
-impl TokenUse {
-    /// `access` or `id`, as in the `token_use` claim.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Access => "access",
-            Self::Id => "id",
-        }
-    }
-
-    /// Parses `access` or `id`.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "access" => Some(Self::Access),
-            "id" => Some(Self::Id),
-            _ => None,
-        }
-    }
-}
 
 /// One of the two `iss` formats Cognito issues (AWS API reference, `IssuerConfigurationType`:
 /// <https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_IssuerConfigurationType.html>).

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::{cognito::CognitoPool, error::ConfigError};
+use crate::{cognito::CognitoPool, error::ConfigError, url::check_url};
 
 /// Descope's global API host (the US region).
 pub const DEFAULT_BASE_URL: &str = "https://api.descope.com";
@@ -214,43 +214,6 @@ impl Config {
         }
         Ok(())
     }
-}
-
-pub(crate) fn check_url(setting: &'static str, value: Option<&str>) -> Result<(), ConfigError> {
-    let Some(value) = value else { return Ok(()) };
-    check_endpoint_url(value).map_err(|reason| ConfigError::InvalidUrl {
-        setting,
-        value: value.to_owned(),
-        reason,
-    })
-}
-
-/// Checks a key or API URL: `https://`, or plain `http://` on a loopback host only (127.0.0.0/8,
-/// `::1`, `localhost`: a local emulator or Cognito stand-in). Keys fetched over plain http from
-/// anywhere else could be swapped by anyone on the path. `Err` says what is wrong.
-pub fn check_endpoint_url(value: &str) -> Result<(), String> {
-    let url = reqwest::Url::parse(value).map_err(|e| e.to_string())?;
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if is_loopback(&url) => Ok(()),
-        "http" => Err(
-            "plain http is allowed only for loopback hosts (127.0.0.0/8, ::1, localhost); use https:// so \
-             keys cannot be swapped on the way"
-                .to_owned(),
-        ),
-        other => Err(format!("scheme {other:?} is not https")),
-    }
-}
-
-/// The URL parser has already normalised the host (`127.1` is `127.0.0.1`, names are lowercase).
-fn is_loopback(url: &reqwest::Url) -> bool {
-    let Some(host) = url.host_str() else { return false };
-    host == "localhost"
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Descope's regional rule, as in the official Python and Go SDKs: a project ID of 32 characters

@@ -1,4 +1,5 @@
-//! Verification of Descope session JWTs, and in cutover mode of Cognito user pool tokens too.
+//! Verifies Descope session tokens and, in cutover mode (a [`CognitoPool`] configured), Cognito
+//! user pool access and ID tokens, so one authorizer serves both sides while clients move over.
 //!
 //! [`Verifier`] checks a token in a fixed order, failing at the first problem with one precise
 //! [`VerifyError`] variant:
@@ -29,6 +30,8 @@
 //! # Ok(()) }
 //! ```
 
+// Layered, each module using only those of the layers before it (tests/structure checks there
+// is no circle): error; token, url, claims; jwks, cognito; keystore, config; verifier.
 mod claims;
 mod cognito;
 mod config;
@@ -38,13 +41,15 @@ mod keystore;
 #[cfg(feature = "test-util")]
 pub mod testing;
 mod token;
+mod url;
 mod verifier;
 
-pub use claims::{Claims, CognitoIdentity, IdentityProvider, TenantClaims};
-pub use cognito::{CognitoIssuer, CognitoPool, IssuerForm, IssuerForms, TokenUse};
-pub use config::{Config, DEFAULT_BASE_URL, base_url_for_project, check_endpoint_url};
+pub use claims::{Claims, CognitoIdentity, IdentityProvider, TenantClaims, TokenUse};
+pub use cognito::{CognitoIssuer, CognitoPool, IssuerForm, IssuerForms};
+pub use config::{Config, DEFAULT_BASE_URL, base_url_for_project};
 pub use error::{ConfigError, Untrusted, VerifyError};
 pub use token::Algorithm;
+pub use url::check_endpoint_url;
 pub use verifier::Verifier;
 
 /// The token in an `Authorization` header value: strips a `Bearer ` prefix in any case, or takes

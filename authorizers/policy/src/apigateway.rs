@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 
 use crate::{
-    document::{PolicyError, check_names},
-    route::{Route, is_safe_tenant_id},
+    error::PolicyError,
+    route::Route,
+    section::{Principal, RawTenants, Section, TenantSource, TenantSources, grant_map},
 };
 
 #[derive(Deserialize)]
@@ -22,89 +23,21 @@ pub(crate) struct RawApiGateway {
     tenants: Option<RawTenants>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTenants {
-    #[serde(default)]
-    source: Option<String>,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    roles: BTreeMap<String, Vec<String>>,
-    #[serde(default)]
-    permissions: BTreeMap<String, Vec<String>>,
-}
-
-/// Where the tenant of a tenant-scoped decision comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TenantSource {
-    /// The token's current tenant (`dct`). The default.
-    Dct,
-    /// A request header (name stored in lowercase). The value must be one of the token's tenants.
-    Header(String),
-    /// An API Gateway path parameter. Tenant grants are given for every tenant of the token, each
-    /// bound to its own ID at `{tenant}` in the route, so a cached policy fits every tenant path.
-    PathParameter(String),
-}
+/// The tenant sources of this section: all three; errors are unprefixed (the section's original
+/// wording).
+const TENANT_SOURCES: TenantSources = TenantSources {
+    prefix: "",
+    path_parameter: true,
+    name_not_wanted: "\"name\" is only for the header and pathParameter sources",
+    name_missing: "the header and pathParameter sources need a \"name\"",
+    name_invalid: "\"name\" must be letters, digits, '-' or '_' (a header or path parameter name)",
+    choices: "(use \"dct\", \"header\" or \"pathParameter\")",
+};
 
 /// The validated `apigateway` section.
 #[derive(Debug, Clone)]
 pub struct ApiGatewayPolicy {
-    authenticated: Vec<Route>,
-    roles: BTreeMap<String, Vec<Route>>,
-    permissions: BTreeMap<String, Vec<Route>>,
-    tenant_source: TenantSource,
-    tenant_roles: BTreeMap<String, Vec<Route>>,
-    tenant_permissions: BTreeMap<String, Vec<Route>>,
-}
-
-/// A user's roles and permissions within one tenant.
-#[derive(Debug, Clone, Copy)]
-pub struct Membership<'a> {
-    /// The tenant ID.
-    pub id: &'a str,
-    /// Roles in the tenant.
-    pub roles: &'a [String],
-    /// Permissions in the tenant.
-    pub permissions: &'a [String],
-}
-
-/// Who is asking: the verified token's project roles and permissions, tenant memberships and
-/// current tenant. Borrowed, so building one per request costs next to nothing.
-#[derive(Debug, Clone, Default)]
-pub struct Principal<'a> {
-    pub(crate) roles: &'a [String],
-    pub(crate) permissions: &'a [String],
-    pub(crate) tenants: Vec<Membership<'a>>,
-    pub(crate) current_tenant: Option<&'a str>,
-}
-
-impl<'a> Principal<'a> {
-    /// A principal with these project-level roles and permissions and no tenants.
-    pub fn new(roles: &'a [String], permissions: &'a [String]) -> Self {
-        Self {
-            roles,
-            permissions,
-            tenants: Vec::new(),
-            current_tenant: None,
-        }
-    }
-
-    /// Adds a tenant membership.
-    pub fn tenant(mut self, membership: Membership<'a>) -> Self {
-        self.tenants.push(membership);
-        self
-    }
-
-    /// Sets the current tenant (`dct`).
-    pub fn current_tenant(mut self, tenant: Option<&'a str>) -> Self {
-        self.current_tenant = tenant;
-        self
-    }
-
-    pub(crate) fn membership(&self, id: &str) -> Option<&Membership<'a>> {
-        self.tenants.iter().find(|m| m.id == id)
-    }
+    section: Section<Route>,
 }
 
 /// The routes a principal may call, with `{tenant}` filled in, sorted and without duplicates.
@@ -140,100 +73,64 @@ impl Grants {
 
 impl ApiGatewayPolicy {
     pub(crate) fn from_raw(raw: RawApiGateway) -> Result<Self, PolicyError> {
-        let tenants = raw.tenants.unwrap_or(RawTenants {
-            source: None,
-            name: None,
-            roles: BTreeMap::new(),
-            permissions: BTreeMap::new(),
-        });
-        let tenant_source = tenant_source(tenants.source.as_deref(), tenants.name.as_deref())?;
-        let needs_placeholder = matches!(tenant_source, TenantSource::PathParameter(_));
-        let project = Placeholder::Forbidden;
-        let tenant = if needs_placeholder {
-            Placeholder::Required
-        } else {
-            Placeholder::Allowed
+        let tenants = raw.tenants.unwrap_or_default();
+        let tenant_source = TENANT_SOURCES.parse(&tenants)?;
+        let project = |texts: &[String], location: &str| routes(texts, location, Placeholder::Forbidden);
+        let tenant_placeholder = match tenant_source {
+            TenantSource::PathParameter(_) => Placeholder::Required,
+            TenantSource::Dct | TenantSource::Header(_) => Placeholder::Allowed,
         };
-        Ok(Self {
-            authenticated: routes(&raw.authenticated, "apigateway.authenticated", project)?,
+        let tenant = |texts: &[String], location: &str| routes(texts, location, tenant_placeholder);
+        let section = Section {
+            authenticated: project(&raw.authenticated, "apigateway.authenticated")?,
             roles: grant_map(&raw.roles, "apigateway.roles", project)?,
             permissions: grant_map(&raw.permissions, "apigateway.permissions", project)?,
             tenant_source,
             tenant_roles: grant_map(&tenants.roles, "apigateway.tenants.roles", tenant)?,
             tenant_permissions: grant_map(&tenants.permissions, "apigateway.tenants.permissions", tenant)?,
-        })
+        };
+        Ok(Self { section })
     }
 
     /// Where tenant-scoped decisions take the tenant from.
     pub fn tenant_source(&self) -> &TenantSource {
-        &self.tenant_source
+        &self.section.tenant_source
     }
 
     /// True when the section grants nothing to anyone.
     pub fn grants_nothing(&self) -> bool {
-        self.authenticated.is_empty()
-            && [
-                &self.roles,
-                &self.permissions,
-                &self.tenant_roles,
-                &self.tenant_permissions,
-            ]
-            .iter()
-            .all(|m| m.values().all(Vec::is_empty))
+        self.section.named().next().is_none()
     }
 
     /// Everything `principal` may call. `requested_tenant` is the value of the configured tenant
     /// header or path parameter (ignored with the `dct` source).
     pub fn grants(&self, principal: &Principal<'_>, requested_tenant: Option<&str>) -> Grants {
-        let mut set: BTreeSet<Route> = self.authenticated.iter().cloned().collect();
-        extend(&mut set, &self.roles, principal.roles, None);
-        extend(&mut set, &self.permissions, principal.permissions, None);
-
-        let wanted = match self.tenant_source {
-            TenantSource::Dct => principal.current_tenant,
-            TenantSource::Header(_) | TenantSource::PathParameter(_) => requested_tenant.map(str::trim),
-        };
-        let selected = wanted
-            .and_then(|id| principal.membership(id))
-            .filter(|m| is_safe_tenant_id(m.id));
-        let scoped: Vec<&Membership<'_>> = match self.tenant_source {
-            TenantSource::PathParameter(_) => principal.tenants.iter().filter(|m| is_safe_tenant_id(m.id)).collect(),
-            TenantSource::Dct | TenantSource::Header(_) => selected.into_iter().collect(),
-        };
-        for membership in scoped {
-            extend(&mut set, &self.tenant_roles, membership.roles, Some(membership.id));
-            extend(
-                &mut set,
-                &self.tenant_permissions,
-                membership.permissions,
-                Some(membership.id),
-            );
-        }
+        let mut routes = BTreeSet::new();
+        let tenant = self.section.grant(principal, requested_tenant, |route, tenant| {
+            routes.insert(match tenant {
+                Some(id) => route.for_tenant(id),
+                None => route.clone(),
+            });
+        });
         Grants {
-            routes: set.into_iter().collect(),
-            tenant: selected.map(|m| m.id.to_owned()),
+            routes: routes.into_iter().collect(),
+            tenant: tenant.map(str::to_owned),
         }
     }
 }
 
-fn extend(set: &mut BTreeSet<Route>, map: &BTreeMap<String, Vec<Route>>, names: &[String], tenant: Option<&str>) {
-    for name in names {
-        for route in map.get(name).into_iter().flatten() {
-            match tenant {
-                Some(id) => set.insert(route.for_tenant(id)),
-                None => set.insert(route.clone()),
-            };
-        }
-    }
-}
-
+/// Where `{tenant}` may appear in a list's routes.
 #[derive(Clone, Copy)]
 enum Placeholder {
+    /// Project grants: no tenant to fill in.
     Forbidden,
+    /// Tenant grants with the `dct` or header source.
     Allowed,
+    /// Tenant grants with the `pathParameter` source: the tenant is the path segment at it.
     Required,
 }
 
+/// Parses a list of route patterns at `location`, `{tenant}` where `placeholder` allows it.
 fn routes(texts: &[String], location: &str, placeholder: Placeholder) -> Result<Vec<Route>, PolicyError> {
     texts
         .iter()
@@ -258,46 +155,16 @@ fn routes(texts: &[String], location: &str, placeholder: Placeholder) -> Result<
         .collect()
 }
 
-fn grant_map(
-    raw: &BTreeMap<String, Vec<String>>,
-    location: &str,
-    placeholder: Placeholder,
-) -> Result<BTreeMap<String, Vec<Route>>, PolicyError> {
-    check_names(raw, location)?;
-    raw.iter()
-        .map(|(name, texts)| Ok((name.clone(), routes(texts, &format!("{location}.{name}"), placeholder)?)))
-        .collect()
-}
-
-fn tenant_source(source: Option<&str>, name: Option<&str>) -> Result<TenantSource, PolicyError> {
-    let invalid = |m: &str| Err(PolicyError::TenantSource(m.to_owned()));
-    let valid_name = |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    match (source.unwrap_or("dct"), name) {
-        ("dct", None) => Ok(TenantSource::Dct),
-        ("dct", Some(_)) => invalid("\"name\" is only for the header and pathParameter sources"),
-        ("header" | "pathParameter", None) => invalid("the header and pathParameter sources need a \"name\""),
-        ("header" | "pathParameter", Some(n)) if !valid_name(n) => {
-            invalid("\"name\" must be letters, digits, '-' or '_' (a header or path parameter name)")
-        }
-        ("header", Some(n)) => Ok(TenantSource::Header(n.to_ascii_lowercase())),
-        ("pathParameter", Some(n)) => Ok(TenantSource::PathParameter(n.to_owned())),
-        (other, _) => Err(PolicyError::TenantSource(format!(
-            "unknown source {other:?} (use \"dct\", \"header\" or \"pathParameter\")"
-        ))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::PolicyDocument;
+    use crate::{
+        PolicyDocument,
+        section::testing::{member, strings},
+    };
 
     fn policy(json: &str) -> ApiGatewayPolicy {
         PolicyDocument::parse(json).unwrap().apigateway().unwrap().clone()
-    }
-
-    fn strings(items: &[&str]) -> Vec<String> {
-        items.iter().map(|s| (*s).to_owned()).collect()
     }
 
     fn listed(grants: &Grants) -> Vec<String> {
@@ -350,16 +217,8 @@ mod tests {
         let reader = strings(&["invoices.read", "reports.read"]);
         let principal = |dct| {
             Principal::new(&none, &none)
-                .tenant(Membership {
-                    id: "T1",
-                    roles: &admin,
-                    permissions: &none,
-                })
-                .tenant(Membership {
-                    id: "T2",
-                    roles: &none,
-                    permissions: &reader,
-                })
+                .tenant(member("T1", &admin, &none))
+                .tenant(member("T2", &none, &reader))
                 .current_tenant(dct)
         };
         let g = p.grants(&principal(Some("T2")), Some("T1"));
@@ -383,11 +242,7 @@ mod tests {
         let none: Vec<String> = vec![];
         let editor = strings(&["editor"]);
         let principal = Principal::new(&none, &none)
-            .tenant(Membership {
-                id: "T1",
-                roles: &editor,
-                permissions: &none,
-            })
+            .tenant(member("T1", &editor, &none))
             .current_tenant(Some("T1"));
         assert!(p.grants(&principal, Some(" T1 ")).allows("POST", "/docs"));
         assert_eq!(p.grants(&principal, Some("T1")).tenant(), Some("T1"));
@@ -405,23 +260,11 @@ mod tests {
                 "roles": {"member": ["GET /tenants/{tenant}/*"]}}}}"#,
         );
         let none: Vec<String> = vec![];
-        let member = strings(&["member"]);
+        let roles = strings(&["member"]);
         let principal = Principal::new(&none, &none)
-            .tenant(Membership {
-                id: "T1",
-                roles: &member,
-                permissions: &none,
-            })
-            .tenant(Membership {
-                id: "T2",
-                roles: &member,
-                permissions: &none,
-            })
-            .tenant(Membership {
-                id: "bad*id",
-                roles: &member,
-                permissions: &none,
-            });
+            .tenant(member("T1", &roles, &none))
+            .tenant(member("T2", &roles, &none))
+            .tenant(member("bad*id", &roles, &none));
         let g = p.grants(&principal, Some("T2"));
         assert_eq!(listed(&g), ["GET /tenants/T1/*", "GET /tenants/T2/*"]);
         assert_eq!(g.tenant(), Some("T2"));
@@ -441,14 +284,10 @@ mod tests {
         );
         let dct = policy(DOC);
         let none: Vec<String> = vec![];
-        let member = strings(&["member", "tenant-admin"]);
+        let roles = strings(&["member", "tenant-admin"]);
         for id in [".", ".."] {
             let principal = Principal::new(&none, &none)
-                .tenant(Membership {
-                    id,
-                    roles: &member,
-                    permissions: &none,
-                })
+                .tenant(member(id, &roles, &none))
                 .current_tenant(Some(id));
             for (source, p) in [("path", &path), ("header", &header), ("dct", &dct)] {
                 let g = p.grants(&principal, Some(id));

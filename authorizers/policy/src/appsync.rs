@@ -7,19 +7,15 @@
 //! `Mutation.y`, `Subscription.z`) that is protected and not granted makes the authorizer refuse
 //! the whole request.
 
-use std::{
-    borrow::Borrow,
-    cmp::Ordering,
-    collections::{BTreeMap, BTreeSet},
-    fmt,
-};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
 use crate::{
-    apigateway::{Principal, TenantSource},
-    document::{PolicyError, check_names},
-    route::is_safe_tenant_id,
+    error::PolicyError,
+    field::FieldName,
+    names::is_graphql_name,
+    section::{Principal, RawTenants, Section, TenantSource, TenantSources, grant_map},
 };
 
 #[derive(Deserialize)]
@@ -41,130 +37,21 @@ pub(crate) struct RawAppSync {
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct RawTenants {
-    #[serde(default)]
-    source: Option<String>,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    roles: BTreeMap<String, Vec<String>>,
-    #[serde(default)]
-    permissions: BTreeMap<String, Vec<String>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
 struct RawRootTypes {
     query: Option<String>,
     mutation: Option<String>,
     subscription: Option<String>,
 }
 
-/// Why a `Type.field` name was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum FieldError {
-    /// Not exactly `Type.field`.
-    #[error("expected Type.field (one type name, one dot, one field name)")]
-    NotTypeField,
-    /// `*` in a name: AppSync's deniedFields does not expand wildcards.
-    #[error("wildcards are not allowed: AppSync needs every Type.field spelled out")]
-    Wildcard,
-    /// A part is not a GraphQL name (`[_A-Za-z][_0-9A-Za-z]*`).
-    #[error("{0:?} is not a GraphQL name (letters, digits and '_', not starting with a digit)")]
-    BadName(String),
-    /// Introspection names (`__schema`, `__typename`) cannot be governed.
-    #[error("names starting with \"__\" are reserved for GraphQL introspection")]
-    Reserved,
-}
-
-/// A GraphQL field of a type, written `Type.field` as in AppSync's `deniedFields`.
-#[derive(Debug, Clone)]
-pub struct FieldName {
-    text: String,
-    dot: usize,
-}
-
-impl FieldName {
-    /// Parses and validates `Type.field`.
-    pub fn parse(text: &str) -> Result<Self, FieldError> {
-        if text.contains('*') {
-            return Err(FieldError::Wildcard);
-        }
-        let Some((type_name, field)) = text.split_once('.') else {
-            return Err(FieldError::NotTypeField);
-        };
-        if type_name.is_empty() || field.is_empty() || field.contains('.') {
-            return Err(FieldError::NotTypeField);
-        }
-        for part in [type_name, field] {
-            if !is_graphql_name(part) {
-                return Err(FieldError::BadName(part.to_owned()));
-            }
-            if part.starts_with("__") {
-                return Err(FieldError::Reserved);
-            }
-        }
-        Ok(Self {
-            text: text.to_owned(),
-            dot: type_name.len(),
-        })
-    }
-
-    /// The type, e.g. `Query` or `User`.
-    pub fn type_name(&self) -> &str {
-        &self.text[..self.dot]
-    }
-
-    /// The field, e.g. `email`.
-    pub fn field(&self) -> &str {
-        &self.text[self.dot + 1..]
-    }
-
-    /// `Type.field`.
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-}
-
-impl fmt::Display for FieldName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-impl PartialEq for FieldName {
-    fn eq(&self, other: &Self) -> bool {
-        self.text == other.text
-    }
-}
-
-impl Eq for FieldName {}
-
-impl PartialOrd for FieldName {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for FieldName {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.text.cmp(&other.text)
-    }
-}
-
-impl Borrow<str> for FieldName {
-    fn borrow(&self) -> &str {
-        &self.text
-    }
-}
-
-/// True for a GraphQL name: `[_A-Za-z][_0-9A-Za-z]*`.
-pub fn is_graphql_name(s: &str) -> bool {
-    let mut bytes = s.bytes();
-    matches!(bytes.next(), Some(b) if b == b'_' || b.is_ascii_alphabetic())
-        && bytes.all(|b| b == b'_' || b.is_ascii_alphanumeric())
-}
+/// The tenant sources of this section: `dct` and `header` (AppSync has no path parameters).
+const TENANT_SOURCES: TenantSources = TenantSources {
+    prefix: "appsync: ",
+    path_parameter: false,
+    name_not_wanted: "\"name\" is only for the header source",
+    name_missing: "the header source needs a \"name\"",
+    name_invalid: "\"name\" must be letters, digits, '-' or '_' (a header name)",
+    choices: "(use \"dct\" or \"header\"; AppSync has no path parameters)",
+};
 
 /// A GraphQL operation type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,12 +78,7 @@ impl OperationType {
 /// The validated `appsync` section.
 #[derive(Debug, Clone)]
 pub struct AppSyncPolicy {
-    authenticated: Vec<FieldName>,
-    roles: BTreeMap<String, Vec<FieldName>>,
-    permissions: BTreeMap<String, Vec<FieldName>>,
-    tenant_source: TenantSource,
-    tenant_roles: BTreeMap<String, Vec<FieldName>>,
-    tenant_permissions: BTreeMap<String, Vec<FieldName>>,
+    section: Section<FieldName>,
     protected: BTreeSet<FieldName>,
     root_types: [String; 3],
 }
@@ -233,7 +115,7 @@ impl FieldGrants {
 impl AppSyncPolicy {
     pub(crate) fn from_raw(raw: RawAppSync) -> Result<Self, PolicyError> {
         let tenants = raw.tenants.unwrap_or_default();
-        let tenant_source = tenant_source(tenants.source.as_deref(), tenants.name.as_deref())?;
+        let tenant_source = TENANT_SOURCES.parse(&tenants)?;
         let root = raw.root_types.unwrap_or_default();
         let mut root_types = [String::new(), String::new(), String::new()];
         for (slot, (value, default, key)) in root_types.iter_mut().zip([
@@ -249,38 +131,26 @@ impl AppSyncPolicy {
             }
             *slot = name;
         }
-        let mut policy = Self {
+        let section = Section {
             authenticated: fields(&raw.authenticated, "appsync.authenticated")?,
-            roles: field_map(&raw.roles, "appsync.roles")?,
-            permissions: field_map(&raw.permissions, "appsync.permissions")?,
+            roles: grant_map(&raw.roles, "appsync.roles", fields)?,
+            permissions: grant_map(&raw.permissions, "appsync.permissions", fields)?,
             tenant_source,
-            tenant_roles: field_map(&tenants.roles, "appsync.tenants.roles")?,
-            tenant_permissions: field_map(&tenants.permissions, "appsync.tenants.permissions")?,
-            protected: fields(&raw.protected, "appsync.protected")?.into_iter().collect(),
-            root_types,
+            tenant_roles: grant_map(&tenants.roles, "appsync.tenants.roles", fields)?,
+            tenant_permissions: grant_map(&tenants.permissions, "appsync.tenants.permissions", fields)?,
         };
-        let named: Vec<FieldName> = policy
-            .authenticated
-            .iter()
-            .chain(
-                [
-                    &policy.roles,
-                    &policy.permissions,
-                    &policy.tenant_roles,
-                    &policy.tenant_permissions,
-                ]
-                .into_iter()
-                .flat_map(|m| m.values().flatten()),
-            )
-            .cloned()
-            .collect();
-        policy.protected.extend(named);
-        Ok(policy)
+        let mut protected: BTreeSet<FieldName> = fields(&raw.protected, "appsync.protected")?.into_iter().collect();
+        protected.extend(section.named().cloned());
+        Ok(Self {
+            section,
+            protected,
+            root_types,
+        })
     }
 
     /// Where tenant-scoped grants take the tenant from (`dct` or a request header).
     pub fn tenant_source(&self) -> &TenantSource {
-        &self.tenant_source
+        &self.section.tenant_source
     }
 
     /// Every protected field: `protected` plus every field any grant names.
@@ -301,20 +171,11 @@ impl AppSyncPolicy {
     /// What `principal` is denied. `requested_tenant` is the configured tenant header's value
     /// (ignored with the `dct` source).
     pub fn grants(&self, principal: &Principal<'_>, requested_tenant: Option<&str>) -> FieldGrants {
-        let mut granted: BTreeSet<&FieldName> = self.authenticated.iter().collect();
-        extend(&mut granted, &self.roles, principal.roles);
-        extend(&mut granted, &self.permissions, principal.permissions);
-        let wanted = match self.tenant_source {
-            TenantSource::Header(_) => requested_tenant.map(str::trim),
-            TenantSource::Dct | TenantSource::PathParameter(_) => principal.current_tenant,
-        };
-        let selected = wanted
-            .and_then(|id| principal.membership(id))
-            .filter(|m| is_safe_tenant_id(m.id));
-        if let Some(membership) = selected {
-            extend(&mut granted, &self.tenant_roles, membership.roles);
-            extend(&mut granted, &self.tenant_permissions, membership.permissions);
-        }
+        let mut granted = BTreeSet::new();
+        // Fields hold no tenant placeholder: a tenant grant is the same field in any tenant.
+        let tenant = self.section.grant(principal, requested_tenant, |field, _tenant| {
+            granted.insert(field);
+        });
         FieldGrants {
             denied: self
                 .protected
@@ -322,17 +183,12 @@ impl AppSyncPolicy {
                 .filter(|f| !granted.contains(f))
                 .cloned()
                 .collect(),
-            tenant: selected.map(|m| m.id.to_owned()),
+            tenant: tenant.map(str::to_owned),
         }
     }
 }
 
-fn extend<'p>(set: &mut BTreeSet<&'p FieldName>, map: &'p BTreeMap<String, Vec<FieldName>>, names: &[String]) {
-    for name in names {
-        set.extend(map.get(name).into_iter().flatten());
-    }
-}
-
+/// Parses a list of `Type.field` names at `location`; a name listed twice is refused.
 fn fields(texts: &[String], location: &str) -> Result<Vec<FieldName>, PolicyError> {
     let mut seen = BTreeSet::new();
     texts
@@ -354,44 +210,16 @@ fn fields(texts: &[String], location: &str) -> Result<Vec<FieldName>, PolicyErro
         .collect()
 }
 
-fn field_map(
-    raw: &BTreeMap<String, Vec<String>>,
-    location: &str,
-) -> Result<BTreeMap<String, Vec<FieldName>>, PolicyError> {
-    check_names(raw, location)?;
-    raw.iter()
-        .map(|(name, texts)| Ok((name.clone(), fields(texts, &format!("{location}.{name}"))?)))
-        .collect()
-}
-
-fn tenant_source(source: Option<&str>, name: Option<&str>) -> Result<TenantSource, PolicyError> {
-    let invalid = |m: &str| Err(PolicyError::TenantSource(format!("appsync: {m}")));
-    let valid_name = |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    match (source.unwrap_or("dct"), name) {
-        ("dct", None) => Ok(TenantSource::Dct),
-        ("dct", Some(_)) => invalid("\"name\" is only for the header source"),
-        ("header", None) => invalid("the header source needs a \"name\""),
-        ("header", Some(n)) if !valid_name(n) => {
-            invalid("\"name\" must be letters, digits, '-' or '_' (a header name)")
-        }
-        ("header", Some(n)) => Ok(TenantSource::Header(n.to_ascii_lowercase())),
-        (other, _) => invalid(&format!(
-            "unknown source {other:?} (use \"dct\" or \"header\"; AppSync has no path parameters)"
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Membership, PolicyDocument};
+    use crate::{
+        PolicyDocument,
+        section::testing::{member, strings},
+    };
 
     fn policy(text: &str) -> AppSyncPolicy {
         PolicyDocument::parse(text).unwrap().appsync().unwrap().clone()
-    }
-
-    fn strings(items: &[&str]) -> Vec<String> {
-        items.iter().map(|s| (*s).to_owned()).collect()
     }
 
     fn denied(grants: &FieldGrants) -> Vec<&str> {
@@ -414,29 +242,6 @@ mod tests {
             "protected": ["Query.internalStats"]
         }
     }"#;
-
-    #[test]
-    fn field_names_are_validated() {
-        let f = FieldName::parse("User.email").unwrap();
-        assert_eq!(
-            (f.type_name(), f.field(), f.to_string().as_str()),
-            ("User", "email", "User.email")
-        );
-        for (text, err) in [
-            ("User", FieldError::NotTypeField),
-            ("User.", FieldError::NotTypeField),
-            (".email", FieldError::NotTypeField),
-            ("A.b.c", FieldError::NotTypeField),
-            ("Query.*", FieldError::Wildcard),
-            ("*.email", FieldError::Wildcard),
-            ("User.e-mail", FieldError::BadName("e-mail".into())),
-            ("1User.email", FieldError::BadName("1User".into())),
-            ("User. email", FieldError::BadName(" email".into())),
-            ("Query.__schema", FieldError::Reserved),
-        ] {
-            assert_eq!(FieldName::parse(text).unwrap_err(), err, "{text}");
-        }
-    }
 
     #[test]
     fn everything_named_is_protected_and_denied_unless_granted() {
@@ -498,16 +303,8 @@ mod tests {
         let billing = strings(&["billing.read"]);
         let principal = |dct| {
             Principal::new(&none, &none)
-                .tenant(Membership {
-                    id: "T1",
-                    roles: &admin,
-                    permissions: &none,
-                })
-                .tenant(Membership {
-                    id: "T2",
-                    roles: &none,
-                    permissions: &billing,
-                })
+                .tenant(member("T1", &admin, &none))
+                .tenant(member("T2", &none, &billing))
                 .current_tenant(dct)
         };
         let p = policy(DOC);

@@ -24,12 +24,24 @@
 //! section. The `apigateway` section grants routes ([`ApiGatewayPolicy`]); the `appsync` section
 //! protects GraphQL fields written `Type.field` ([`AppSyncPolicy`]).
 
+// Layered, each module using only those of the layers before it (tests/structure checks there
+// is no circle): format, names, route, field; error; section; apigateway, appsync; document.
 mod apigateway;
 mod appsync;
 mod document;
+mod error;
+mod field;
+mod format;
+mod names;
 mod route;
+mod section;
 
-pub use apigateway::{ApiGatewayPolicy, Grants, Membership, Principal, TenantSource};
-pub use appsync::{AppSyncPolicy, FieldError, FieldGrants, FieldName, OperationType, is_graphql_name};
-pub use document::{Format, PolicyDocument, PolicyError, SUPPORTED_VERSION};
-pub use route::{MAX_PATH_BYTES, Method, Route, RouteError, TENANT_PLACEHOLDER, is_safe_tenant_id};
+pub use apigateway::{ApiGatewayPolicy, Grants};
+pub use appsync::{AppSyncPolicy, FieldGrants, OperationType};
+pub use document::PolicyDocument;
+pub use error::PolicyError;
+pub use field::{FieldError, FieldName};
+pub use format::{Format, SUPPORTED_VERSION};
+pub use names::{is_graphql_name, is_safe_tenant_id};
+pub use route::{MAX_PATH_BYTES, Method, Route, RouteError, TENANT_PLACEHOLDER};
+pub use section::{Membership, Principal, TenantSource};
