@@ -58,10 +58,6 @@ impl Authorizer for State {
         &self.identity
     }
 
-    fn identity_mut(&mut self) -> &mut Identity {
-        &mut self.identity
-    }
-
     async fn handle(&self, event: Value) -> Result<Value, Unauthorized> {
         handle(self, event).await
     }

@@ -49,10 +49,6 @@ impl Authorizer for State {
         &self.identity
     }
 
-    fn identity_mut(&mut self) -> &mut Identity {
-        &mut self.identity
-    }
-
     async fn handle(&self, event: Value) -> Result<Value, Self::Error> {
         handle(self, event).await
     }

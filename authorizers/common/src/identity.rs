@@ -28,7 +28,8 @@ pub fn identity_context(claims: &descope_jwt::Claims) -> Vec<(&'static str, Stri
 #[derive(Debug)]
 pub struct ClockedVerifier {
     verifier: descope_jwt::Verifier,
-    fixed_now: Option<i64>,
+    /// Set at most once, before serving (tests and benchmarks); read on every verification.
+    fixed_now: std::sync::OnceLock<i64>,
 }
 
 impl ClockedVerifier {
@@ -36,14 +37,20 @@ impl ClockedVerifier {
     pub fn new(config: descope_jwt::Config) -> Result<Self, ConfigError> {
         Ok(Self {
             verifier: descope_jwt::Verifier::new(config)?,
-            fixed_now: None,
+            fixed_now: std::sync::OnceLock::new(),
         })
     }
 
     /// Uses this clock (seconds since the epoch) instead of the system's.
-    pub fn with_fixed_clock(mut self, now: i64) -> Self {
-        self.fixed_now = Some(now);
+    #[must_use]
+    pub fn with_fixed_clock(self, now: i64) -> Self {
+        self.fix_clock(now);
         self
+    }
+
+    /// Uses this clock (seconds since the epoch) instead of the system's; the first call wins.
+    pub fn fix_clock(&self, now: i64) {
+        let _ = self.fixed_now.set(now);
     }
 
     /// Fetches the signing keys (call during the Lambda init phase).
@@ -58,7 +65,7 @@ impl ClockedVerifier {
 
     /// The clock: fixed, or the system's in seconds since the epoch.
     pub fn now(&self) -> i64 {
-        self.fixed_now.unwrap_or_else(|| {
+        self.fixed_now.get().copied().unwrap_or_else(|| {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -83,10 +90,10 @@ impl Identity {
         })
     }
 
-    /// Verifies tokens against this clock (seconds since the epoch) instead of the system's.
-    /// For tests and benchmarks with tokens minted at fixed times.
-    pub fn fix_clock(&mut self, now: i64) {
-        self.verifier.fixed_now = Some(now);
+    /// Verifies tokens against this clock (seconds since the epoch) instead of the system's; the
+    /// first call wins. For tests and benchmarks with tokens minted at fixed times.
+    pub fn fix_clock(&self, now: i64) {
+        self.verifier.fix_clock(now);
     }
 
     /// Fetches the signing keys (call during the Lambda init phase).
