@@ -36,29 +36,9 @@ const EXIT_CODES: &str = "Exit codes:
 Settings come from flags, the environment, or a .env file in the working directory (only there).
 Prefer the environment or .env for DESCOPE_MANAGEMENT_KEY: a flag shows in the process list.";
 
-/// A secret from the command line or the environment: its `Debug` never shows the value, so no
-/// `{:?}` of the options (or of anything holding them) can leak it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// The value, for the one place that needs it (the Authorization header).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<String> for Secret {
-    fn from(value: String) -> Self {
-        Self(value)
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
+/// A secret from the command line or the environment (the management key): its `Debug` never
+/// shows the value, so no `{:?}` of the options (or of anything holding them) can leak it.
+pub use descope_management::Secret;
 
 /// The commands.
 #[derive(Debug, Subcommand)]

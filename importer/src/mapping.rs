@@ -254,11 +254,9 @@ fn contact_key(kind: &str, value: &str) -> u64 {
     hasher.finish()
 }
 
-/// A login ID as Descope compares it: without regard to letter case (see the emulator's README for
-/// the evidence). Two Cognito users whose emails differ only in case are one login ID in Descope.
-pub fn fold_login_id(login_id: &str) -> String {
-    login_id.trim().to_lowercase()
-}
+/// A login ID as Descope compares it: without regard to letter case. Two Cognito users whose emails
+/// differ only in case are one login ID in Descope.
+pub use descope_management::fold_login_id;
 
 /// Cognito's `*_verified` flags are the text `true` or `false`.
 fn is_true(flag: &str) -> bool {
