@@ -83,7 +83,7 @@ const USER_FIELDS: &[&str] = &[
 ];
 
 /// Which login ID a user gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LoginIdStrategy {
     /// Verified email, else verified phone number, else the Cognito username.
@@ -97,7 +97,7 @@ pub enum LoginIdStrategy {
 }
 
 /// Which of the other identifiers also become login IDs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AdditionalLoginIds {
     /// Only the primary login ID.

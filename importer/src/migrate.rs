@@ -26,7 +26,7 @@ use crate::{
 };
 
 /// What to do when a Descope account that is not this Cognito identity holds the login ID.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConflictPolicy {
     /// Write nothing to it, report the user as a conflict (exit 1). The default.
