@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum, builder::PossibleValue};
 
 use crate::{
     mapping::{AdditionalLoginIds, LoginIdStrategy},
@@ -36,27 +36,64 @@ const EXIT_CODES: &str = "Exit codes:
 Settings come from flags, the environment, or a .env file in the working directory (only there).
 Prefer the environment or .env for DESCOPE_MANAGEMENT_KEY: a flag shows in the process list.";
 
-/// A secret from the command line or the environment: its `Debug` never shows the value, so no
-/// `{:?}` of the options (or of anything holding them) can leak it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+/// A secret from the command line or the environment (the management key): its `Debug` never
+/// shows the value, so no `{:?}` of the options (or of anything holding them) can leak it.
+pub use descope_management::Secret;
 
-impl Secret {
-    /// The value, for the one place that needs it (the Authorization header).
-    pub fn expose(&self) -> &str {
-        &self.0
+// The choices' command-line names and help, kept here so that only this module knows clap (the
+// types belong to `mapping` and `migrate`). The names are the serde names of the report.
+impl ValueEnum for LoginIdStrategy {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Self::Email, Self::Phone, Self::Username, Self::EmailOrPhone]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            Self::Email => PossibleValue::new("email")
+                .help("Verified email, else verified phone number, else the Cognito username"),
+            Self::Phone => PossibleValue::new("phone")
+                .help("Verified phone number, else verified email, else the Cognito username"),
+            Self::Username => PossibleValue::new("username").help("Always the Cognito username"),
+            Self::EmailOrPhone => PossibleValue::new("email-or-phone")
+                .help("Verified email, else verified phone number; users with neither are reported, not migrated"),
+        })
     }
 }
 
-impl From<String> for Secret {
-    fn from(value: String) -> Self {
-        Self(value)
+impl ValueEnum for AdditionalLoginIds {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Self::None, Self::Username, Self::All]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            Self::None => PossibleValue::new("none").help("Only the primary login ID"),
+            Self::Username => {
+                PossibleValue::new("username").help("The Cognito username too, when it is not the primary")
+            }
+            Self::All => {
+                PossibleValue::new("all").help("Every other one of verified email, verified phone number and username")
+            }
+        })
     }
 }
 
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
+impl ValueEnum for ConflictPolicy {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Self::Report, Self::Merge]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            Self::Report => PossibleValue::new("report")
+                .help("Write nothing to it, report the user as a conflict (exit 1). The default"),
+            Self::Merge => PossibleValue::new("merge").help(
+                "Merge the Cognito user into that account (it may have been registered by someone else before \
+                 the import): its profile and identity are written, its verified flags are never raised, and \
+                 roles are copied only when the login ID is verified on both sides. Every merge is reported by \
+                 name",
+            ),
+        })
     }
 }
 

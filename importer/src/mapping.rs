@@ -83,7 +83,7 @@ const USER_FIELDS: &[&str] = &[
 ];
 
 /// Which login ID a user gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LoginIdStrategy {
     /// Verified email, else verified phone number, else the Cognito username.
@@ -97,7 +97,7 @@ pub enum LoginIdStrategy {
 }
 
 /// Which of the other identifiers also become login IDs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AdditionalLoginIds {
     /// Only the primary login ID.
@@ -254,11 +254,9 @@ fn contact_key(kind: &str, value: &str) -> u64 {
     hasher.finish()
 }
 
-/// A login ID as Descope compares it: without regard to letter case (see the emulator's README for
-/// the evidence). Two Cognito users whose emails differ only in case are one login ID in Descope.
-pub fn fold_login_id(login_id: &str) -> String {
-    login_id.trim().to_lowercase()
-}
+/// A login ID as Descope compares it: without regard to letter case. Two Cognito users whose emails
+/// differ only in case are one login ID in Descope.
+pub use descope_management::fold_login_id;
 
 /// Cognito's `*_verified` flags are the text `true` or `false`.
 fn is_true(flag: &str) -> bool {

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::{
     cognito::Cognito,
-    descope::{Descope, DescopeError, wire::Role, wire::User, wire::UserBody},
+    descope::{CognitoIdentity as _, Descope, DescopeError, create_body, wire::Role, wire::User, wire::UserBody},
     diff::{self, Limits},
     mapping::{COGNITO_MERGED_AT, MappingRules, fold_login_id, required_definitions},
     model::{AttrType, AttributeDef, DesiredUser, Identity, Status},
@@ -26,7 +26,7 @@ use crate::{
 };
 
 /// What to do when a Descope account that is not this Cognito identity holds the login ID.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConflictPolicy {
     /// Write nothing to it, report the user as a conflict (exit 1). The default.
@@ -464,7 +464,7 @@ impl BatchContext {
 
     /// Live run: create the batch, then reconcile whoever was not reported created.
     async fn write(&self, batch: Vec<DesiredUser>) {
-        let bodies: Vec<UserBody> = batch.iter().map(UserBody::create).collect();
+        let bodies: Vec<UserBody> = batch.iter().map(create_body).collect();
         let (created, failed, batch_error) = match self.descope.create_users(&bodies).await {
             Ok(result) => (result.created_users, result.failed_users, None),
             // The whole batch was refused (one unacceptable user, a batch over the server's size

@@ -109,7 +109,9 @@ pub async fn run(cli: Cli) -> ExitCode {
     )
     .map(|client| {
         Arc::new(Descope::new(
-            client.with_abort(abort.clone(), cli.options.max_consecutive_failures),
+            client
+                .with_user_agent(concat!("cognito-to-descope/", env!("CARGO_PKG_VERSION")))
+                .with_stop_switch(abort.clone(), cli.options.max_consecutive_failures),
         ))
     })
     .context("building the HTTP client");

@@ -12,7 +12,12 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{cognito::Cognito, descope::Descope, mapping::FRESHLY_MIGRATED, pipeline::Pools};
+use crate::{
+    cognito::Cognito,
+    descope::{CognitoIdentity as _, Descope},
+    mapping::FRESHLY_MIGRATED,
+    pipeline::Pools,
+};
 
 /// One pool's progress.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -1,15 +1,12 @@
 //! `cognito-to-descope` end to end: the real binary, moto server as Cognito, the Descope emulator
 //! as Descope. Each test reads as one migration story.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
-
-mod support;
 
 use std::time::Duration;
 
+use crate::support::{Importer, MANAGEMENT_KEY, Moto, PROJECT_ID, Pool, descope, descope_config, users_by_login};
 use aws_sdk_cognitoidentityprovider::types::AttributeDataType as T;
 use descope_emulator::{FaultConfig, FaultTiming, RateLimitConfig, RunningEmulator};
 use serde_json::{Value, json};
-use support::{Importer, MANAGEMENT_KEY, Moto, Pool, descope, descope_config, users_by_login};
 
 /// A pool with every kind of user the issue names: custom attributes of every type, disabled users,
 /// every status moto can produce, phone-only and username-only users, unicode names, users in many
@@ -403,7 +400,7 @@ async fn verify_finds_a_planted_mismatch_and_a_missing_user() {
 
     // Someone edits Descope behind the migration's back, and a user appears in Cognito later.
     let http = reqwest::Client::new();
-    let auth = format!("Bearer {}:{MANAGEMENT_KEY}", support::PROJECT_ID);
+    let auth = format!("Bearer {}:{MANAGEMENT_KEY}", PROJECT_ID);
     let answer = http
         .patch(format!("{}/v1/mgmt/user/patch", descope.base_url()))
         .header("Authorization", &auth)
@@ -641,7 +638,7 @@ async fn configuration_errors_name_the_setting_and_exit_2() {
     // Settings from a .env file in the working directory, as with the official tool.
     std::fs::write(
         importer.work.path().join(".env"),
-        format!("DESCOPE_PROJECT_ID={}\n", support::PROJECT_ID),
+        format!("DESCOPE_PROJECT_ID={}\n", PROJECT_ID),
     )
     .unwrap();
     let out = importer
@@ -720,10 +717,7 @@ async fn descope_429s_are_waited_out_and_pacing_avoids_them() {
 async fn manage(stage: &RunningEmulator, path: &str, body: Value) -> Value {
     let answer = reqwest::Client::new()
         .post(format!("{}{path}", stage.base_url()))
-        .header(
-            "Authorization",
-            format!("Bearer {}:{MANAGEMENT_KEY}", support::PROJECT_ID),
-        )
+        .header("Authorization", format!("Bearer {}:{MANAGEMENT_KEY}", PROJECT_ID))
         .json(&body)
         .send()
         .await

@@ -1,6 +1,5 @@
 //! Secrets, endpoints and files (issue #13) at the library's edge: what `Debug` shows, which
 //! endpoints and regions the settings accept, the log file's name, and the files' modes.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use clap::Parser as _;
 use importer::{

@@ -1,18 +1,21 @@
-//! A small Descope management API client that survives throttling and faults.
+//! The transport: one retrying, paced HTTP client for Descope's Management API.
 //!
-//! - 429: waits `Retry-After` (Descope sends seconds), and every other request of the run waits
-//!   with it, so a throttled project is not hammered by the other workers.
-//! - 5xx, dropped connections, timeouts: retried with exponential backoff and jitter.
-//! - Other 4xx: returned at once; retrying would not change the answer.
+//! - 429: waits `Retry-After` (Descope sends seconds), and every other request of the client waits
+//!   with it, so a throttled project is not hammered by concurrent callers.
+//! - 5xx, dropped connections, broken-off bodies, timeouts: retried with exponential backoff and
+//!   jitter, up to [`RetryPolicy::max_attempts`].
+//! - Other 4xx (401/403 included): returned at once; retrying would not change the answer.
+//! - Every attempt, first try or retry, waits for the pause a 429 set and for the pacing window of
+//!   its path, so pacing holds under retries too.
 //!
-//! Retrying a write is safe here because the importer never trusts a write's response alone: users
-//! that "fail" as already existing are read back and compared (see `migrate`).
+//! Retrying a write means a write may happen twice or happen although its answer was lost: callers
+//! must not trust a write's response alone (the importer reads back users a create does not confirm).
 //!
-//! The abort rule: a run stops instead of failing user after user when Descope is down. After
-//! `max_consecutive_failures` calls in a row have failed with 5xx or transport errors after all
-//! their retries (a call that gets any other answer resets the count), or at once when Descope
-//! refuses the credentials, the client trips the run's [`Abort`]: calls not yet sent fail with
-//! [`DescopeError::Aborted`] and calls waiting (backoff, pacing, a slow answer) end.
+//! The stop rule, with a [`StopSwitch`]: after `max_consecutive_failures` calls in a row have failed
+//! with 5xx or transport errors after all their retries (a call that gets any other answer resets
+//! the count), or at once when Descope refuses the credentials, the client reports an [`Outage`] to
+//! the switch; once the switch says stop, calls not yet sent fail with [`DescopeError::Aborted`] and
+//! calls waiting (backoff, pacing, a slow answer) end.
 
 use std::{
     sync::{
@@ -27,8 +30,7 @@ use reqwest::{Method, StatusCode};
 use serde::{Serialize, de::DeserializeOwned};
 use tokio::time::Instant;
 
-use super::wire::ErrorBody;
-use crate::abort::{Abort, AbortKind};
+use crate::{Outage, Secret, StopSwitch, wire::ErrorBody};
 
 /// The last failure of a call that ran out of rate-limit waits (Descope answers; it is not down).
 const STILL_RATE_LIMITED: &str = "still rate limited (HTTP 429)";
@@ -65,18 +67,20 @@ impl Default for RetryPolicy {
 /// Why a call failed for good.
 #[derive(Debug, thiserror::Error)]
 pub enum DescopeError {
+    /// The HTTP client could not be built (TLS set-up).
+    #[error(transparent)]
+    HttpClient(reqwest::Error),
     /// The project ID and management key were refused.
-    #[error(
-        "Descope refused the credentials (HTTP {status}): check DESCOPE_PROJECT_ID / --descope-project-id and DESCOPE_MANAGEMENT_KEY / --descope-management-key"
-    )]
+    #[error("Descope refused the credentials (HTTP {status}): check the project ID and the management key")]
     Unauthorized {
         /// 401 or 403.
         status: u16,
     },
-    /// The run is stopping (Descope unavailable, credentials refused, interrupted): not sent.
+    /// The caller's [`StopSwitch`] says stop (Descope unavailable, credentials refused, a signal):
+    /// not sent, or its wait was cut short.
     #[error("not sent: the run is stopping ({reason})")]
     Aborted {
-        /// Why the run stops.
+        /// Why, as the switch says.
         reason: String,
     },
     /// Descope answered with an error that retrying cannot fix.
@@ -111,7 +115,7 @@ pub enum DescopeError {
     },
 }
 
-/// Counters for the summary and the benchmark.
+/// Counters of one client's calls.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CallStats {
@@ -129,7 +133,9 @@ pub struct CallStats {
 pub struct DescopeClient {
     http: reqwest::Client,
     base_url: String,
-    authorization: String,
+    /// `Bearer <project>:<key>`, the only place the key goes.
+    authorization: Secret,
+    user_agent: String,
     policy: RetryPolicy,
     /// No request leaves before this instant (set by a 429's `Retry-After`).
     paused_until: Mutex<Option<Instant>>,
@@ -141,8 +147,8 @@ pub struct DescopeClient {
     retried: AtomicU64,
     /// Calls in a row that failed with 5xx or transport errors after their retries.
     consecutive_failures: AtomicU32,
-    /// The run's stop switch and the count of consecutive failures that trips it.
-    abort: Option<(Abort, u32)>,
+    /// The caller's stop switch and the count of consecutive failures that reports an outage.
+    stop: Option<(Box<dyn StopSwitch>, u32)>,
 }
 
 impl std::fmt::Debug for DescopeClient {
@@ -154,22 +160,24 @@ impl std::fmt::Debug for DescopeClient {
 }
 
 impl DescopeClient {
-    /// A client for `project_id` at `base_url` (no trailing slash needed).
+    /// A client for `project_id` at `base_url` (no trailing slash needed). The caller has checked
+    /// the URL (`https://`, or `http://` on loopback).
     pub fn new(
         base_url: &str,
         project_id: &str,
         management_key: &str,
         policy: RetryPolicy,
-    ) -> Result<Self, reqwest::Error> {
+    ) -> Result<Self, DescopeError> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("cognito-to-descope/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+            .build()
+            .map_err(DescopeError::HttpClient)?;
         Ok(Self {
             http,
             base_url: base_url.trim_end_matches('/').to_owned(),
-            authorization: format!("Bearer {project_id}:{management_key}"),
+            authorization: Secret::from(format!("Bearer {project_id}:{management_key}")),
+            user_agent: concat!("descope-management/", env!("CARGO_PKG_VERSION")).to_owned(),
             windows: documented_limits(policy.rate_multiplier),
             policy,
             paused_until: Mutex::new(None),
@@ -178,16 +186,25 @@ impl DescopeClient {
             rate_limited: AtomicU64::new(0),
             retried: AtomicU64::new(0),
             consecutive_failures: AtomicU32::new(0),
-            abort: None,
+            stop: None,
         })
     }
 
-    /// Ties the client to the run's stop switch: `max_consecutive_failures` calls in a row that
-    /// fail with 5xx or transport errors after their retries trip it (0 = never), and so does a
-    /// refused management key; once tripped, no further request is sent.
+    /// The `User-Agent` the client sends (default `descope-management/<version>`), so Descope's
+    /// logs name the program that called.
     #[must_use]
-    pub fn with_abort(mut self, abort: Abort, max_consecutive_failures: u32) -> Self {
-        self.abort = Some((abort, max_consecutive_failures));
+    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Ties the client to the caller's stop switch: `max_consecutive_failures` calls in a row that
+    /// fail with 5xx or transport errors after their retries report [`Outage::Unavailable`] to it
+    /// (0 = never), and a refused management key reports [`Outage::CredentialsRefused`]; once the
+    /// switch says stop, no further request is sent.
+    #[must_use]
+    pub fn with_stop_switch(mut self, switch: impl StopSwitch + 'static, max_consecutive_failures: u32) -> Self {
+        self.stop = Some((Box::new(switch), max_consecutive_failures));
         self
     }
 
@@ -222,21 +239,19 @@ impl DescopeClient {
         path: &str,
         body: Option<&B>,
     ) -> Result<T, DescopeError> {
-        let Some((abort, max_failures)) = &self.abort else {
+        let Some((switch, max_failures)) = &self.stop else {
             return self.send_with_retries(method, path, body).await;
         };
-        if let Some(reason) = abort.reason() {
-            return Err(DescopeError::Aborted {
-                reason: reason.message.clone(),
-            });
+        if let Some(reason) = switch.stopped() {
+            return Err(DescopeError::Aborted { reason });
         }
         // A stop ends the wait in flight (backoff, pacing, a slow answer). A write cut off here
-        // may or may not have happened; a re-run settles it like any lost answer.
+        // may or may not have happened; the caller settles it like any lost answer.
         let result = tokio::select! {
             result = self.send_with_retries(method, path, body) => result,
-            () = abort.tripped() => {
+            () = switch.wait() => {
                 return Err(DescopeError::Aborted {
-                    reason: abort.reason().map(|r| r.message.clone()).unwrap_or_default(),
+                    reason: switch.stopped().unwrap_or_default(),
                 });
             }
         };
@@ -244,23 +259,16 @@ impl DescopeClient {
             Err(DescopeError::Exhausted { path, attempts, last }) if last != STILL_RATE_LIMITED => {
                 let failures = self.consecutive_failures.fetch_add(1, Ordering::Relaxed) + 1;
                 if *max_failures > 0 && failures >= *max_failures {
-                    abort.trip(
-                        AbortKind::Unavailable,
-                        format!(
-                            "Descope unavailable: {failures} calls in a row failed after their retries \
-                             (the last: {path} after {attempts} attempts: {last})"
-                        ),
-                    );
+                    switch.stop(Outage::Unavailable {
+                        failures,
+                        path: path.clone(),
+                        attempts: *attempts,
+                        last: last.clone(),
+                    });
                 }
             }
             Err(DescopeError::Unauthorized { status }) => {
-                abort.trip(
-                    AbortKind::CredentialsRefused,
-                    format!(
-                        "Descope refused the credentials (HTTP {status}): check DESCOPE_PROJECT_ID and \
-                         DESCOPE_MANAGEMENT_KEY"
-                    ),
-                );
+                switch.stop(Outage::CredentialsRefused { status: *status });
             }
             // Still rate limited: Descope answers, so it is not down; the count stays as it is.
             Err(DescopeError::Exhausted { .. }) => {}
@@ -286,7 +294,8 @@ impl DescopeClient {
             let mut request = self
                 .http
                 .request(method.clone(), &url)
-                .header(reqwest::header::AUTHORIZATION, &self.authorization);
+                .header(reqwest::header::USER_AGENT, &self.user_agent)
+                .header(reqwest::header::AUTHORIZATION, self.authorization.expose());
             if let Some(body) = body {
                 request = request.json(body);
             }
@@ -403,7 +412,7 @@ struct Window {
     sent: std::collections::VecDeque<Instant>,
 }
 
-/// Descope's documented per-project limits for the calls the importer makes in volume.
+/// Descope's documented per-project limits for the calls made in volume (user create/batch, search).
 fn documented_limits(multiplier: f64) -> Vec<(&'static str, tokio::sync::Mutex<Window>)> {
     if !(multiplier.is_finite() && multiplier > 0.0) {
         return Vec::new();

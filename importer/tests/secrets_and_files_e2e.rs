@@ -1,9 +1,6 @@
 //! Secrets, endpoints and files (issue #13) end to end: the real binary, moto as Cognito, the Descope
 //! emulator as Descope. Where the key may go, which endpoints and regions a run accepts, what files
 //! it leaves, and how it stops.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
-
-mod support;
 
 use std::{
     io::Read as _,
@@ -16,59 +13,11 @@ use std::{
     time::Duration,
 };
 
+use crate::support::{
+    Importer, MANAGEMENT_KEY, Moto, Pool, Run, descope, descope_config, finish, read_report, users_by_login,
+};
 use descope_emulator::FaultConfig;
 use serde_json::Value;
-use support::{Importer, MANAGEMENT_KEY, Moto, Pool, descope, descope_config};
-
-/// What a finished child left: exit code (None = killed by a signal or timed out), output, report.
-struct Finished {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    report: Option<Value>,
-}
-
-impl Finished {
-    fn output(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
-
-    fn aborted_reason(&self) -> String {
-        self.report.as_ref().expect("a valid JSON report")["summary"]["aborted"]["reason"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    }
-}
-
-/// Runs `command` (with `--report <path>` added) for at most `limit`, then reads the report.
-async fn finish(mut command: tokio::process::Command, report: &Path, limit: Duration) -> Finished {
-    command.arg("--report").arg(report);
-    let child = command.spawn().unwrap();
-    let out = tokio::time::timeout(limit, child.wait_with_output()).await;
-    let (code, stdout, stderr) = match out {
-        Ok(out) => {
-            let out = out.unwrap();
-            (
-                out.status.code(),
-                String::from_utf8_lossy(&out.stdout).into_owned(),
-                String::from_utf8_lossy(&out.stderr).into_owned(),
-            )
-        }
-        // kill_on_drop ends it.
-        Err(_) => (None, String::new(), format!("still running after {limit:?}")),
-    };
-    Finished {
-        code,
-        stdout,
-        stderr,
-        report: read_report(report),
-    }
-}
-
-fn read_report(path: &Path) -> Option<Value> {
-    std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok())
-}
 
 /// A TCP listener on loopback that counts the connections it gets and answers none of them.
 struct Trap {
@@ -158,7 +107,7 @@ async fn a_dotenv_in_a_parent_directory_is_never_read() {
         Duration::from_secs(60),
     )
     .await;
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert_eq!(run.code, 0, "{}", run.output());
     assert_eq!(trap.hits.load(Ordering::SeqCst), 0);
 }
 
@@ -185,7 +134,7 @@ async fn plain_http_endpoints_off_loopback_are_refused_and_the_plan_names_both_e
         }
         let report = importer.work.path().join(format!("endpoint-{i}.json"));
         let run = finish(command, &report, Duration::from_secs(60)).await;
-        assert_eq!(run.code, Some(2), "{var}: {}", run.output());
+        assert_eq!(run.code, 2, "{var}: {}", run.output());
         assert!(
             run.stderr.contains(var) && run.stderr.contains("https"),
             "{var}: {}",
@@ -201,7 +150,7 @@ async fn plain_http_endpoints_off_loopback_are_refused_and_the_plan_names_both_e
         Duration::from_secs(60),
     )
     .await;
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert_eq!(run.code, 0, "{}", run.output());
     assert!(
         run.stdout.contains(&format!("Descope API: {}", emulator.base_url())),
         "{}",
@@ -226,7 +175,7 @@ async fn a_region_that_contradicts_the_pool_id_is_a_configuration_error() {
         let mut command = importer.command(&["migrate", "--dry-run"]);
         command.env(var, value);
         let run = finish(command, &importer.work.path().join("r.json"), Duration::from_secs(60)).await;
-        assert_eq!(run.code, Some(2), "{var}: {}", run.output());
+        assert_eq!(run.code, 2, "{var}: {}", run.output());
         for needle in [var, value, "us-east-1", pool.id.as_str()] {
             assert!(run.stderr.contains(needle), "{var}: {needle} missing in {}", run.stderr);
         }
@@ -254,9 +203,9 @@ async fn two_pools_in_two_regions_are_each_read_in_their_own() {
     // No single region fits both pools.
     command.env_remove("COGNITO_REGION");
     let run = finish(command, &importer.work.path().join("r.json"), Duration::from_secs(120)).await;
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert_eq!(run.code, 0, "{}", run.output());
     assert_eq!(emulator.emulator.user_count(), 3);
-    let users = support::users_by_login(&emulator.emulator.state_dump());
+    let users = users_by_login(&emulator.emulator.state_dump());
     let west_user = &users["west000@example.com"];
     assert_eq!(west_user["userTenants"][0]["tenantId"], "tenant-west", "{west_user}");
     assert_eq!(west_user["userTenants"][0]["roleNames"][0], "editors", "{west_user}");
@@ -265,7 +214,7 @@ async fn two_pools_in_two_regions_are_each_read_in_their_own() {
     let mut command = importer.command(&["migrate", "--dry-run"]);
     command.env("COGNITO_REGION", "us-east-1");
     let run = finish(command, &importer.work.path().join("r2.json"), Duration::from_secs(60)).await;
-    assert_eq!(run.code, Some(2), "{}", run.output());
+    assert_eq!(run.code, 2, "{}", run.output());
     assert!(
         run.stderr.contains("eu-west-1") && run.stderr.contains("us-east-1"),
         "{}",
@@ -293,7 +242,7 @@ async fn logs_and_reports_are_owner_only_even_over_an_existing_report() {
     let mut command = importer.command(&["migrate"]);
     command.env("MIGRATION_LOG_DIR", &log_dir);
     let run = finish(command, &report, Duration::from_secs(60)).await;
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert_eq!(run.code, 0, "{}", run.output());
     assert!(run.report.is_some(), "the old content was truncated: the report parses");
     assert_eq!(mode(&report), 0o600, "report");
     assert_eq!(mode(&log_dir), 0o700, "log directory");
@@ -325,7 +274,7 @@ async fn a_refused_management_key_still_leaves_a_report_saying_why() {
     command.env("DESCOPE_MANAGEMENT_KEY", "K2wrong-key-value");
     let report = importer.work.path().join("refused.json");
     let run = finish(command, &report, Duration::from_secs(60)).await;
-    assert_eq!(run.code, Some(2), "{}", run.output());
+    assert_eq!(run.code, 2, "{}", run.output());
     let reason = run.aborted_reason();
     assert!(reason.contains("refused the credentials"), "{reason}");
     let text = std::fs::read_to_string(&report).unwrap();
@@ -354,7 +303,7 @@ async fn descope_failing_every_call_stops_the_run_with_exit_3_and_a_report() {
         Duration::from_secs(60),
     )
     .await;
-    assert_eq!(run.code, Some(3), "{}", run.output());
+    assert_eq!(run.code, 3, "{}", run.output());
     let reason = run.aborted_reason();
     assert!(reason.contains("503"), "{reason}");
     assert!(run.stdout.contains("Stopped before the end"), "{}", run.output());
@@ -394,11 +343,7 @@ async fn descope_going_away_mid_run_stops_after_consecutive_failures_not_user_by
         .await
         .expect("the run stops by itself")
         .unwrap();
-    let output = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let output = Run::from_output(&out, None).output();
     assert_eq!(out.status.code(), Some(3), "{output}");
     let report = read_report(&report).expect("a valid JSON report");
     let reason = report["summary"]["aborted"]["reason"].as_str().unwrap_or_default();
@@ -462,11 +407,7 @@ async fn ctrl_c_mid_run_still_leaves_a_valid_report_saying_so() {
             .await
             .expect("the run stops promptly")
             .unwrap();
-        let output = format!(
-            "{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let output = Run::from_output(&out, None).output();
         assert_eq!(out.status.code(), Some(code), "SIG{signal}: {output}");
         let report = read_report(&report).unwrap_or_else(|| panic!("SIG{signal}: a valid JSON report: {output}"));
         let reason = report["summary"]["aborted"]["reason"].as_str().unwrap_or_default();

@@ -5,9 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::{AttributeDef, DesiredUser};
-
-/// A user as Descope returns it (only the members the importer reads).
+/// A user as Descope returns it (the members callers read; the rest is ignored).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct User {
@@ -44,34 +42,19 @@ pub struct User {
 }
 
 impl User {
-    /// The Cognito identity this Descope user carries (`cognitoSub` + `cognitoPoolId`), if any.
-    /// A user the first version imported carries a sub without a pool.
-    pub fn cognito_identity(&self) -> (Option<&str>, Option<&str>) {
-        let text = |name: &str| {
-            self.custom_attributes
-                .get(name)
-                .and_then(Value::as_str)
-                .filter(|v| !v.is_empty())
-        };
-        (text(crate::mapping::COGNITO_SUB), text(crate::mapping::COGNITO_POOL_ID))
+    /// A custom attribute's value when it is non-empty text.
+    pub fn custom_text(&self, name: &str) -> Option<&str> {
+        self.custom_attributes
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
     }
 
-    /// Whether this Descope user is the Cognito user `identity`: the same sub and pool, or the same
-    /// sub on a user the first version imported (which recorded no pool; the run adds it).
-    pub fn is(&self, identity: &crate::model::Identity) -> bool {
-        match self.cognito_identity() {
-            (Some(sub), Some(pool)) => sub == identity.sub && pool == identity.pool_id,
-            (Some(sub), None) => sub == identity.sub,
-            _ => false,
-        }
-    }
-
-    /// Whether this user holds `login_id`, compared as Descope compares login IDs.
+    /// Whether this user holds `login_id`, compared as Descope compares login IDs
+    /// ([`fold_login_id`](crate::fold_login_id)).
     pub fn holds(&self, login_id: &str) -> bool {
-        let wanted = crate::mapping::fold_login_id(login_id);
-        self.login_ids
-            .iter()
-            .any(|id| crate::mapping::fold_login_id(id) == wanted)
+        let wanted = crate::fold_login_id(login_id);
+        self.login_ids.iter().any(|id| crate::fold_login_id(id) == wanted)
     }
 }
 
@@ -154,46 +137,6 @@ pub struct UserBody {
 }
 
 impl UserBody {
-    /// The create/batch item for a new user: every field, roles or tenant, status.
-    pub fn create(user: &DesiredUser) -> Self {
-        let (role_names, user_tenants) = match &user.tenant {
-            Some((tenant_id, roles)) => (
-                None,
-                Some(vec![UserTenant {
-                    tenant_id: tenant_id.clone(),
-                    role_names: roles.clone(),
-                }]),
-            ),
-            None => (Some(user.roles.clone()), None),
-        };
-        Self {
-            login_id: user.login_id.clone(),
-            additional_login_ids: user.additional_login_ids.clone(),
-            email: user.email.clone(),
-            verified_email: user.verified_email,
-            phone: user.phone.clone(),
-            verified_phone: user.verified_phone,
-            display_name: user.display_name.clone(),
-            given_name: user.given_name.clone(),
-            middle_name: user.middle_name.clone(),
-            family_name: user.family_name.clone(),
-            picture: user.picture.clone(),
-            role_names,
-            user_tenants,
-            custom_attributes: Some({
-                let mut attributes = user.custom_attributes.clone();
-                // Which roles came from Cognito groups (see `diff::group_record`).
-                let record = BTreeMap::from([(user.identity.pool_id.as_str(), &user.groups)]);
-                attributes.insert(
-                    crate::mapping::COGNITO_GROUPS.to_owned(),
-                    Value::String(serde_json::to_string(&record).unwrap_or_default()),
-                );
-                attributes
-            }),
-            status: Some(user.status.as_str().to_owned()),
-        }
-    }
-
     /// An empty patch for `login_id`; the caller sets what must change.
     pub fn patch(login_id: &str) -> Self {
         Self {
@@ -222,11 +165,11 @@ impl UserBody {
 pub struct CreateBatch<'a> {
     /// The users.
     pub users: &'a [UserBody],
-    /// Never invite: migrated users sign in through the project's flows.
+    /// Send an invitation.
     pub invite: bool,
-    /// No email from the migration.
+    /// Send the invitation by email.
     pub send_mail: bool,
-    /// No SMS from the migration.
+    /// Send the invitation by SMS.
     #[serde(rename = "sendSMS")]
     pub send_sms: bool,
 }
@@ -263,6 +206,47 @@ impl FailedUser {
                 .and_then(Value::as_str)
         })
     }
+}
+
+/// The filters of a user search (`POST /v2/mgmt/user/search`); the search calls add the paging.
+/// Test users are always included, as any other user.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserSearch {
+    /// Users holding any of these login IDs.
+    pub login_ids: Vec<String>,
+    /// Custom attribute filters, all of which must hold: a value, or an array of values meaning
+    /// "any of".
+    pub custom_attributes: BTreeMap<String, Value>,
+}
+
+impl UserSearch {
+    /// Users holding any of `login_ids`.
+    pub fn login_ids(login_ids: &[String]) -> Self {
+        Self {
+            login_ids: login_ids.to_vec(),
+            ..Self::default()
+        }
+    }
+
+    /// Adds a custom attribute filter: `value` itself, or, for an array, any of its values.
+    #[must_use]
+    pub fn custom_attribute(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.custom_attributes.insert(name.to_owned(), value.into());
+        self
+    }
+}
+
+/// One page request of a search, as sent. Fields are in the wire names' alphabetical order.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SearchPage<'a> {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom_attributes: &'a BTreeMap<String, Value>,
+    pub limit: usize,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub login_ids: &'a [String],
+    pub page: usize,
+    pub with_test_user: bool,
 }
 
 /// `POST /v2/mgmt/user/search` response.
@@ -303,18 +287,46 @@ pub struct AttributeList {
     pub data: Vec<AttributeDefinition>,
 }
 
-/// The create body of one definition, as the official migration tool sends it.
-pub fn attribute_body(def: &AttributeDef) -> Value {
-    serde_json::json!({
-        "name": def.name,
-        "type": def.kind.descope_code(),
-        "options": [],
-        "displayName": def.name,
-        "defaultValue": {},
-        "viewPermissions": [],
-        "editPermissions": [],
-        "editable": true,
-    })
+/// One definition of a `POST /v1/mgmt/user/customattribute/create` request, with the members the
+/// official migration tool sends. Fields are in the wire names' alphabetical order, the order a
+/// `serde_json::json!` body had.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NewCustomAttribute {
+    /// Default value (`{}`: none).
+    pub default_value: Value,
+    /// Name shown in the console.
+    pub display_name: String,
+    /// Roles that may edit it (empty: the defaults).
+    pub edit_permissions: Vec<String>,
+    /// Editable in the console.
+    pub editable: bool,
+    /// Machine name.
+    pub name: String,
+    /// Options of a select attribute (`{value, label}`).
+    pub options: Vec<Value>,
+    /// Type code (1 String, 2 Number, 3 Boolean).
+    #[serde(rename = "type")]
+    pub kind: i64,
+    /// Roles that may see it (empty: the defaults).
+    pub view_permissions: Vec<String>,
+}
+
+impl NewCustomAttribute {
+    /// A plain definition: `name` as display name, no default, no options, editable, default
+    /// permissions.
+    pub fn new(name: &str, kind: i64) -> Self {
+        Self {
+            default_value: Value::Object(serde_json::Map::new()),
+            display_name: name.to_owned(),
+            edit_permissions: Vec::new(),
+            editable: true,
+            name: name.to_owned(),
+            options: Vec::new(),
+            kind,
+            view_permissions: Vec::new(),
+        }
+    }
 }
 
 /// A role as Descope lists it.

@@ -1,8 +1,12 @@
 //! The stage for end-to-end runs: moto server as Cognito (a real process on loopback), the Descope
 //! emulator in process, and the real `cognito-to-descope` binary between them.
-#![allow(dead_code)]
 
-use std::{ops::Deref, path::PathBuf, process::Stdio};
+use std::{
+    ops::Deref,
+    path::{Path, PathBuf},
+    process::Stdio,
+    time::Duration,
+};
 
 use aws_sdk_cognitoidentityprovider::{
     Client,
@@ -132,16 +136,38 @@ pub fn descope_config() -> EmulatorConfig {
 /// What a run of the binary left behind.
 #[derive(Debug)]
 pub struct Run {
+    /// The exit code; -1 when a signal ended the process or it was still running at the limit.
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
     pub report: Option<Value>,
+    /// The log file of this run (empty when not collected).
     pub log: String,
 }
 
 impl Run {
+    /// The record of a finished process, with its JSON report if there is one.
+    pub fn from_output(out: &std::process::Output, report: Option<Value>) -> Self {
+        Self {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            report,
+            log: String::new(),
+        }
+    }
+
+    /// Standard output, then standard error.
     pub fn output(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    /// `summary.aborted.reason` of the JSON report, which must exist and parse.
+    pub fn aborted_reason(&self) -> String {
+        self.report.as_ref().expect("a valid JSON report")["summary"]["aborted"]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// `summary.outcomes.<Outcome>` of the JSON report.
@@ -227,15 +253,9 @@ impl Importer {
             .map(|f| std::fs::read_to_string(f).unwrap_or_default())
             .collect::<Vec<_>>()
             .join("\n");
-        let report = std::fs::read(&report_path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok());
         Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            report,
             log,
+            ..Run::from_output(&out, read_report(&report_path))
         }
     }
 
@@ -248,6 +268,28 @@ impl Importer {
             })
             .unwrap_or_default()
     }
+}
+
+/// Runs `command` (with `--report <path>` added) for at most `limit`, then reads the report. A run
+/// still going at the limit is killed (`kill_on_drop`) and has code -1.
+pub async fn finish(mut command: tokio::process::Command, report: &Path, limit: Duration) -> Run {
+    command.arg("--report").arg(report);
+    let child = command.spawn().unwrap();
+    match tokio::time::timeout(limit, child.wait_with_output()).await {
+        Ok(out) => Run::from_output(&out.unwrap(), read_report(report)),
+        Err(_) => Run {
+            code: -1,
+            stdout: String::new(),
+            stderr: format!("still running after {limit:?}"),
+            report: read_report(report),
+            log: String::new(),
+        },
+    }
+}
+
+/// The JSON report at `path`, if it exists and parses.
+pub fn read_report(path: &Path) -> Option<Value> {
+    std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok())
 }
 
 fn rand_suffix() -> u64 {

@@ -2,15 +2,12 @@
 //! answers a share of calls with the errors Cognito sends when throttling or failing. Every attempt,
 //! retries included, goes through the pacer, so the rate Cognito sees never exceeds the configured
 //! pace; retryable errors are retried until the run converges; other errors end the run at once.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
-
-mod support;
 
 use std::time::{Duration, Instant};
 
+use crate::support::{Importer, Moto, Pool, descope, descope_config, users_by_login};
 use moto_harness::{Fault, StandIn};
 use serde_json::json;
-use support::{Importer, Moto, Pool, descope, descope_config, users_by_login};
 
 /// The pace the tests set, in attempts per second.
 const PACE: usize = 10;
