@@ -1,5 +1,4 @@
 //! The `descope-emulator` binary: prints where it listens, serves, refuses bad flags.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::{
     io::{BufRead as _, BufReader},

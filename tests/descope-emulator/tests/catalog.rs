@@ -1,9 +1,6 @@
 //! Roles, tenants and custom attribute definitions.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::start;
+use crate::common::start;
 use serde_json::json;
 
 #[tokio::test]

@@ -1,12 +1,9 @@
 //! Behaviour under load and faults: Descope's rate limits with a time scale, injected 5xx,
 //! dropped connections and latency, replayable from a seed.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Harness, KEY, PROJECT, start_with};
+use crate::common::{Harness, KEY, PROJECT, start_with};
 use descope_emulator::{EmulatorConfig, FaultConfig, FaultTiming, RateLimitConfig, RateLimitRule, RuleScope};
 use serde_json::{Value, json};
 

@@ -1,9 +1,6 @@
 //! Test-only inspection: state dump, request log, reset, and the in-process router.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{KEY, PROJECT, start};
+use crate::common::{KEY, PROJECT, start};
 use descope_emulator::{Emulator, EmulatorConfig, app};
 use http_body_util::BodyExt as _;
 use reqwest::Method;

@@ -1,10 +1,7 @@
 //! JWKS, session tokens in Descope's format, and key rotation. Tokens are verified with
 //! jsonwebtoken against the JWKS the emulator serves, as an authorizer would.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Harness, PROJECT, start, start_with};
+use crate::common::{Harness, PROJECT, start, start_with};
 use descope_emulator::{EmulatorConfig, KeyAlg};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
 use reqwest::Method;
@@ -14,7 +11,7 @@ async fn jwks(h: &Harness, path: &str) -> JwkSet {
     serde_json::from_value(h.get(path).await.ok()).unwrap()
 }
 
-async fn mint(h: &Harness, body: Value) -> common::Answer {
+async fn mint(h: &Harness, body: Value) -> crate::common::Answer {
     h.send(Method::POST, "/emulator/session", body, None).await
 }
 
@@ -220,7 +217,7 @@ async fn expired_tokens_fail_verification() {
 
 #[tokio::test]
 async fn es384_keys_sign_es384_tokens() {
-    let h = start_with(EmulatorConfig::new(PROJECT, common::KEY).key_alg(KeyAlg::Es384)).await;
+    let h = start_with(EmulatorConfig::new(PROJECT, crate::common::KEY).key_alg(KeyAlg::Es384)).await;
     seed_user(&h).await;
     let set = jwks(&h, &format!("/v2/keys/{PROJECT}")).await;
     let published = h.get(&format!("/v2/keys/{PROJECT}")).await.ok();

@@ -1,11 +1,8 @@
 //! User management as Descope serves it: auth, CRUD, batches, roles, tenants, search.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::time::Instant;
 
-use common::{KEY, PROJECT, start};
+use crate::common::{KEY, PROJECT, start};
 use reqwest::Method;
 use serde_json::{Value, json};
 

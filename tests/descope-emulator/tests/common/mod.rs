@@ -1,5 +1,4 @@
 //! Shared test helpers: an emulator on 127.0.0.1:0 and a small management client.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use descope_emulator::{Emulator, EmulatorConfig, RunningEmulator};
 use reqwest::{Method, StatusCode};
