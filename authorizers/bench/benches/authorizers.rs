@@ -23,7 +23,7 @@ use std::{
     hint::black_box,
     path::{Path, PathBuf},
     process::{Command, Stdio},
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
 use authorizer_common::testing::{CUTOVER, Keys, cognito_claims, serve_jwks};
@@ -45,6 +45,10 @@ const TARGET_COLD_MS: f64 = 50.0;
 const TARGET_COLD_RATIO: f64 = 1.1;
 const TARGET_RSS_MIB: f64 = 30.0;
 const TARGET_ZIP_MIB: f64 = 4.0;
+
+/// The system's CA bundle (Debian and Ubuntu), which the system store also holds one file per
+/// certificate of: the SSL_CERT_FILE variant reads only the bundle.
+const SYSTEM_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 const APIGATEWAY: &str = "apigateway-authorizer";
 const APPSYNC: &str = "appsync-authorizer";
@@ -342,6 +346,8 @@ struct ColdStart {
     cutover: bool,
     times: Vec<Duration>,
     peak_kib: u64,
+    /// The baseline's own timings (`BASELINE_TIMINGS`), in µs per step, in the order reported.
+    steps: Vec<(String, Vec<f64>)>,
 }
 
 /// The programs of the cold-start rounds: the authorizers, the baseline, then the baseline's
@@ -361,12 +367,17 @@ fn cold_starts(binaries: &HashMap<String, PathBuf>, keys: &Keys) -> Vec<ColdStar
             label,
             function,
             binary: binaries[function].clone(),
-            env: env.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
+            env: env
+                .iter()
+                .chain((function == BASELINE).then_some(&("BASELINE_TIMINGS", "1")))
+                .map(|(k, v)| (*k, (*v).to_owned()))
+                .collect(),
             event: event(binary_of, fixture, token),
             target,
             cutover,
             times: Vec::new(),
             peak_kib: 0,
+            steps: Vec::new(),
         }
     };
     let on = "1";
@@ -401,6 +412,20 @@ fn cold_starts(binaries: &HashMap<String, PathBuf>, keys: &Keys) -> Vec<ColdStar
             &descope,
             false,
             &[("BASELINE_JWKS", "client")],
+        ),
+        program(
+            "baseline: client, roots from SSL_CERT_FILE only, no fetch",
+            BASELINE,
+            &descope,
+            false,
+            &[("BASELINE_JWKS", "client"), ("SSL_CERT_FILE", SYSTEM_BUNDLE)],
+        ),
+        program(
+            "baseline: client with compiled-in roots (webpki-root-certs), no fetch",
+            BASELINE,
+            &descope,
+            false,
+            &[("BASELINE_JWKS", "client-webpki")],
         ),
         program(
             "baseline + logging",
@@ -439,6 +464,19 @@ fn cold_starts(binaries: &HashMap<String, PathBuf>, keys: &Keys) -> Vec<ColdStar
                 ("BASELINE_VERIFY", on),
             ],
         ),
+        program(
+            "logging + policy + Verifier, prefetch + first verify + log lines",
+            BASELINE,
+            &descope,
+            false,
+            &[
+                ("BASELINE_LOGGING", on),
+                ("BASELINE_POLICY", on),
+                ("BASELINE_JWKS", "verifier"),
+                ("BASELINE_VERIFY", on),
+                ("BASELINE_LOG_LINES", on),
+            ],
+        ),
     ]
 }
 
@@ -469,6 +507,7 @@ async fn measure(starts: &mut [ColdStart], base: &str) {
             api.push(start.event.clone());
             let mut command = function_command(&start.binary, &api, start.function);
             command.envs(env);
+            let spawned_at = SystemTime::now();
             let started = Instant::now();
             let child = command
                 .spawn()
@@ -487,7 +526,29 @@ async fn measure(starts: &mut [ColdStart], base: &str) {
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
             start.peak_kib = start.peak_kib.max(api.peak_rss_kib());
-            finish(child, Duration::ZERO);
+            let (_, output) = finish(child, Duration::ZERO);
+            record_steps(start, &output, spawned_at);
+        }
+    }
+}
+
+/// Adds the baseline's `baseline-timing <µs> <step>` lines to `start.steps`; the `main` line (the
+/// wall clock when `main` began) becomes the time from spawn to `main`.
+fn record_steps(start: &mut ColdStart, output: &str, spawned_at: SystemTime) {
+    let spawned_us = spawned_at.duration_since(UNIX_EPOCH).unwrap().as_micros() as f64;
+    for line in output.lines() {
+        let Some((us, step)) = line.strip_prefix("baseline-timing ").and_then(|l| l.split_once(' ')) else {
+            continue;
+        };
+        let Ok(mut us) = us.parse::<f64>() else { continue };
+        let mut step = step.to_owned();
+        if step == "main" {
+            us -= spawned_us;
+            step = "spawn to main (exec, loading)".to_owned();
+        }
+        match start.steps.iter_mut().find(|(name, _)| *name == step) {
+            Some((_, values)) => values.push(us),
+            None => start.steps.push((step, vec![us])),
         }
     }
 }
@@ -536,6 +597,15 @@ fn report_cold(starts: &[ColdStart], missed: &mut Vec<String>) {
                 start.label
             ));
         }
+    }
+    println!("baseline-lambda's own timings (median µs per step, BASELINE_TIMINGS):");
+    for start in starts.iter().filter(|s| !s.steps.is_empty()) {
+        let steps: Vec<String> = start
+            .steps
+            .iter()
+            .map(|(step, values)| format!("{step} {:.0}", median_f64(values.clone())))
+            .collect();
+        println!("- {}: {}", start.label, steps.join(", "));
     }
     println!(
         "targets: authorizers < {TARGET_COLD_MS} ms, <= {TARGET_COLD_RATIO}x the baseline (cutover mode: no ratio target, it fetches two key sets), peak RSS < {TARGET_RSS_MIB} MiB"
