@@ -23,6 +23,7 @@ use std::{
     hint::black_box,
     path::{Path, PathBuf},
     process::{Command, Stdio},
+    sync::{Arc, Mutex},
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
@@ -53,6 +54,7 @@ const SYSTEM_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 const APIGATEWAY: &str = "apigateway-authorizer";
 const APPSYNC: &str = "appsync-authorizer";
 const BASELINE: &str = "baseline-lambda";
+const TIMED: &str = "timed-authorizer";
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -210,7 +212,8 @@ fn main() {
 
     // 2. Cold starts, interleaved.
     let mut starts = cold_starts(&binaries, &keys);
-    runtime.block_on(measure(&mut starts, &base));
+    let (timed_base, fetches) = runtime.block_on(serve_jwks_timed(jwks(&[&keys.signing])));
+    runtime.block_on(measure(&mut starts, &timed_base, &fetches));
     report_cold(&starts, &mut missed);
 
     // 3. The arm64 packages, when built.
@@ -319,7 +322,7 @@ fn build_binaries() -> HashMap<String, PathBuf> {
             binaries.insert(name.to_owned(), PathBuf::from(path));
         }
     }
-    for name in [APIGATEWAY, APPSYNC, BASELINE] {
+    for name in [APIGATEWAY, APPSYNC, BASELINE, TIMED] {
         let path = binaries
             .get(name)
             .unwrap_or_else(|| panic!("cargo build did not report the binary {name}; refusing to measure an old one"));
@@ -345,6 +348,8 @@ struct ColdStart {
     /// Cutover mode: a Cognito pool configured beside Descope (two key sets fetched at init).
     cutover: bool,
     times: Vec<Duration>,
+    /// Spawn to the first key-set request, when there is one.
+    to_fetch: Vec<Duration>,
     peak_kib: u64,
     /// The baseline's own timings (`BASELINE_TIMINGS`), in µs per step, in the order reported.
     steps: Vec<(String, Vec<f64>)>,
@@ -376,11 +381,24 @@ fn cold_starts(binaries: &HashMap<String, PathBuf>, keys: &Keys) -> Vec<ColdStar
             target,
             cutover,
             times: Vec::new(),
+            to_fetch: Vec::new(),
             peak_kib: 0,
             steps: Vec::new(),
         }
     };
     let on = "1";
+    let timed = |label, function: &'static str| {
+        let name = function.trim_end_matches("-authorizer");
+        let mut start = program(
+            label,
+            function,
+            &descope,
+            false,
+            &[("TIMED_FUNCTION", name), ("BASELINE_TIMINGS", on)],
+        );
+        start.binary = binaries[TIMED].clone();
+        start
+    };
     vec![
         program("apigateway-authorizer", APIGATEWAY, &descope, true, &[]),
         program("appsync-authorizer", APPSYNC, &descope, true, &[]),
@@ -477,6 +495,8 @@ fn cold_starts(binaries: &HashMap<String, PathBuf>, keys: &Keys) -> Vec<ColdStar
                 ("BASELINE_LOG_LINES", on),
             ],
         ),
+        timed("timed-authorizer apigateway (its main, timed)", APIGATEWAY),
+        timed("timed-authorizer appsync (its main, timed)", APPSYNC),
     ]
 }
 
@@ -491,8 +511,32 @@ fn cold_rounds() -> usize {
 }
 
 /// Starts every program once per round, in turn, and records spawn-to-first-answer and peak RSS.
-/// Every program fetches its keys from `base`.
-async fn measure(starts: &mut [ColdStart], base: &str) {
+/// When each key-set request arrived.
+type Arrivals = Arc<Mutex<Vec<Instant>>>;
+
+/// Serves `body` at every path on 127.0.0.1 like `serve_jwks`, and notes when each request arrives,
+/// which splits a cold start in two without touching the program: spawn to the JWKS request
+/// (process start, runtime, logging, settings, HTTP client) and the rest (fetch, first event).
+async fn serve_jwks_timed(body: Value) -> (String, Arrivals) {
+    let body = body.to_string();
+    let arrivals = Arrivals::default();
+    let noted = Arc::clone(&arrivals);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route(
+        "/{*path}",
+        axum::routing::get(move || {
+            noted.lock().unwrap().push(Instant::now());
+            let body = body.clone();
+            async move { body }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), arrivals)
+}
+
+/// Every program fetches its keys from `base`, which notes the arrivals in `fetches`.
+async fn measure(starts: &mut [ColdStart], base: &str, fetches: &Arrivals) {
     for _ in 0..cold_rounds() {
         for start in starts.iter_mut() {
             let function = if start.function == BASELINE {
@@ -507,6 +551,7 @@ async fn measure(starts: &mut [ColdStart], base: &str) {
             api.push(start.event.clone());
             let mut command = function_command(&start.binary, &api, start.function);
             command.envs(env);
+            fetches.lock().unwrap().clear();
             let spawned_at = SystemTime::now();
             let started = Instant::now();
             let child = command
@@ -520,6 +565,9 @@ async fn measure(starts: &mut [ColdStart], base: &str) {
             };
             assert!(is_allowed(start.function, &body), "{}: {body}", start.label);
             start.times.push(at - started);
+            if let Some(first) = fetches.lock().unwrap().first() {
+                start.to_fetch.push(*first - started);
+            }
             // The process asks for its next event right after answering; VmHWM is sampled then.
             let waited = Instant::now();
             while api.next_calls() < 2 && waited.elapsed() < Duration::from_secs(5) {
@@ -554,14 +602,15 @@ fn record_steps(start: &mut ColdStart, output: &str, spawned_at: SystemTime) {
 }
 
 fn report_cold(starts: &[ColdStart], missed: &mut Vec<String>) {
+    // The third program (see `cold_starts`).
     let baseline = &starts[2];
     let baseline_ms = median(baseline.times.clone()).as_secs_f64() * 1e3;
     println!(
         "cold start to first answer, {} rounds interleaved (median; ratio to the baseline's median, and median of the per-round ratios):",
         baseline.times.len()
     );
-    println!("| program | median | / baseline | per-round ratio | peak RSS |");
-    println!("|---|---|---|---|---|");
+    println!("| program | median | / baseline | per-round ratio | spawn to JWKS request | peak RSS |");
+    println!("|---|---|---|---|---|---|");
     for start in starts {
         let ms = median(start.times.clone()).as_secs_f64() * 1e3;
         let ratio = ms / baseline_ms;
@@ -574,8 +623,13 @@ fn report_cold(starts: &[ColdStart], missed: &mut Vec<String>) {
                 .collect(),
         );
         let rss_mib = start.peak_kib as f64 / 1024.0;
+        let to_fetch = if start.to_fetch.is_empty() {
+            "none".to_owned()
+        } else {
+            format!("{:.1} ms", median(start.to_fetch.clone()).as_secs_f64() * 1e3)
+        };
         println!(
-            "| {} | {ms:.1} ms | {ratio:.2} | {per_round:.2} | {rss_mib:.1} MiB |",
+            "| {} | {ms:.1} ms | {ratio:.2} | {per_round:.2} | {to_fetch} | {rss_mib:.1} MiB |",
             start.label
         );
         if !start.target {

@@ -16,11 +16,14 @@
 //! - `BASELINE_LOG_LINES=1`: the authorizers' info lines (after the prefetch, per event);
 //! - `BASELINE_TIMINGS=1`: each step's duration on stderr (see `Timings`).
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+mod timings;
+
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::{Value, json};
+use timings::Timings;
 
 /// What the baseline answers to every event.
 fn answer() -> Value {
@@ -131,41 +134,6 @@ async fn init(timings: &mut Timings) -> anyhow::Result<Option<descope_jwt::Verif
         other => bail!("BASELINE_JWKS={other:?}: expected fetch, none, client-noroots, client or verifier"),
     }
     Ok(None)
-}
-
-/// With `BASELINE_TIMINGS=1`, one stderr line per step: `baseline-timing <µs> <step>`, the first
-/// being `main` with the wall clock (µs since the epoch) at which `main` began, so the harness
-/// can tell how long exec and loading took.
-struct Timings {
-    on: bool,
-    last: Instant,
-}
-
-impl Timings {
-    fn start() -> Self {
-        let on = switch("BASELINE_TIMINGS").is_some();
-        if on {
-            let epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-            eprintln!("baseline-timing {} main", epoch.as_micros());
-        }
-        Self {
-            on,
-            last: Instant::now(),
-        }
-    }
-
-    /// Reports the time since the previous step.
-    fn step(&mut self, name: &str) {
-        let now = Instant::now();
-        self.report(name, now - self.last);
-        self.last = now;
-    }
-
-    fn report(&self, name: &str, took: Duration) {
-        if self.on {
-            eprintln!("baseline-timing {} {name}", took.as_micros());
-        }
-    }
 }
 
 /// The client as `descope-jwt`'s `Verifier::new` builds it (its default 3 s fetch timeout, no
