@@ -72,8 +72,7 @@ package:
 
 bench: toolchain package
 	$(CARGO) bench -p descope-jwt --bench verify --locked
-	$(CARGO) bench -p apigateway-authorizer --bench authorizer --locked
-	$(CARGO) bench -p appsync-authorizer --bench authorizer --locked
+	$(CARGO) bench -p authorizer-bench --bench authorizers --locked
 	bash tests/moto/install.sh
 	$(CARGO) bench -p cognito-to-descope --bench migrate --locked
 
