@@ -27,7 +27,10 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use authorizer_common::testing::{CUTOVER, Keys, cognito_claims, serve_jwks};
+use authorizer_common::{
+    Authorizer as _,
+    testing::{CUTOVER, Keys, cognito_claims, serve_jwks},
+};
 use descope_jwt::testing::jwks;
 use jsonwebtoken::{DecodingKey, Validation};
 use lambda_runtime_stub::{Reply, RuntimeApi, finish, function_command};

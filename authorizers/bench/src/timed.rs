@@ -9,6 +9,7 @@ mod timings;
 use std::time::Instant;
 
 use anyhow::{Context, anyhow};
+use authorizer_common::Authorizer as _;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 use timings::Timings;
