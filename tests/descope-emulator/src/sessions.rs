@@ -14,8 +14,8 @@ const MAX_CLAIM_VALUE: usize = 500;
 const MAX_CLAIMS: usize = 100;
 
 /// Default lifetimes: 10 minutes for sessions, 4 weeks for refresh tokens.
-const SESSION_TTL: i64 = 600;
-const REFRESH_TTL: i64 = 28 * 24 * 3600;
+pub(crate) const SESSION_TTL: i64 = 600;
+pub(crate) const REFRESH_TTL: i64 = 28 * 24 * 3600;
 
 /// Body of `POST /emulator/session`. Exactly one of `loginId` / `userId` names the user.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -57,7 +57,7 @@ pub struct MintedSession {
     pub kid: String,
 }
 
-fn check_custom_claims(claims: &Map<String, Value>) -> Result<(), ApiError> {
+pub(crate) fn check_custom_claims(claims: &Map<String, Value>) -> Result<(), ApiError> {
     if claims.len() > MAX_CLAIMS {
         return Err(ApiError::invalid_argument(format!(
             "at most {MAX_CLAIMS} custom claims"
