@@ -1,7 +1,8 @@
 //! Session tokens in Descope's format (descope-api.md 2.1, 2.2), minted from the stored user.
 //!
 //! Real Descope issues tokens at the end of a login flow; the emulator has no flows, so tests ask
-//! for a token directly through the test-only `POST /emulator/session`.
+//! for a token directly through the test-only `POST /emulator/session`, or sign in through the
+//! management sign-in or the password sign-in (`signin.rs`), which mint with the same code.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
