@@ -11,7 +11,12 @@ import uuid
 import httpx
 import pytest
 from descope import AuthException, DescopeClient, RateLimitException
-from descope.management.common import AssociatedTenant, MgmtLoginOptions
+from descope.management.common import (
+    AssociatedTenant,
+    MgmtLoginOptions,
+    MgmtSignUpOptions,
+    MgmtUserRequest,
+)
 from descope.management.user import UserObj
 
 URL = os.environ["DESCOPE_EMULATOR_URL"]
@@ -296,3 +301,22 @@ def test_temporary_and_expired_passwords_give_no_session(client):
     with pytest.raises(AuthException) as expired:
         client.password.sign_in(login, "Temp-Pass-1")
     assert "E062909" in expired.value.error_message
+
+
+def test_management_sign_up_and_sign_up_or_in(client):
+    login = unique("signup")
+    created = client.mgmt.jwt.sign_up(
+        login,
+        MgmtUserRequest(name="Sign Up", email=login, email_verified=True),
+        MgmtSignUpOptions(custom_claims={"via": "signup"}, refresh_duration=900),
+    )
+    assert created["firstSeen"] is True
+    assert created["user"]["name"] == "Sign Up"
+    assert created["sessionToken"]["via"] == "signup"
+    assert created["sessionToken"]["sub"] == created["user"]["userId"]
+    with pytest.raises(AuthException) as taken:
+        client.mgmt.jwt.sign_up(login)
+    assert "E062107" in taken.value.error_message
+    again = client.mgmt.jwt.sign_up_or_in(login)
+    assert again["userId"] == created["userId"]
+    assert again["firstSeen"] is False

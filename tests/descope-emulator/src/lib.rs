@@ -101,6 +101,8 @@ pub fn app(emulator: Emulator) -> Router {
         .route("/v1/mgmt/user/delete/batch", post(users::delete_batch))
         // sessions without user interaction
         .route("/v1/mgmt/auth/signin", post(signin::mgmt_sign_in))
+        .route("/v1/mgmt/auth/signup", post(signin::mgmt_sign_up))
+        .route("/v1/mgmt/auth/signup-in", post(signin::mgmt_sign_up_or_in))
         // custom attributes
         .route("/v1/mgmt/user/customattribute/create", post(attributes::create))
         .route("/v1/mgmt/user/customattributes", get(attributes::load))

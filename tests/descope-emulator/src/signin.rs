@@ -1,6 +1,7 @@
 //! Sign-ins that answer Descope's JWT response: the management sign-in (`POST
-//! /v1/mgmt/auth/signin`, a session for a user with no user interaction) and the end-user password
-//! sign-in (`POST /v1/auth/password/signin`).
+//! /v1/mgmt/auth/signin`, a session for a user with no user interaction), its sign-up variants
+//! (`/v1/mgmt/auth/signup`, `/v1/mgmt/auth/signup-in`) and the end-user password sign-in
+//! (`POST /v1/auth/password/signin`).
 //!
 //! The JWT response is what the SDKs read (go-sdk `JWTResponse`, python-sdk
 //! `jwt_common.generate_jwt_response`): `sessionJwt`, `refreshJwt`, the cookie settings, `user`
@@ -16,7 +17,7 @@ use crate::{
     emulator::now_secs,
     error::ApiError,
     sessions::{self, REFRESH_TTL, SESSION_TTL, SessionRequest},
-    state::UserStatus,
+    state::{User, UserStatus},
     users,
     wire::JsonBody,
 };
@@ -61,6 +62,45 @@ pub struct MgmtSignInRequest {
     /// The user's current refresh JWT, required for `stepup` / `mfa`.
     pub jwt: Option<String>,
     /// Refresh token lifetime in seconds; 0 or absent: the project's (4 weeks here).
+    pub refresh_duration: Option<i64>,
+}
+
+/// The `user` member of a management sign-up (python-sdk `MgmtUserRequest.to_dict`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignUpUser {
+    /// Display name.
+    pub name: Option<String>,
+    /// Given name.
+    pub given_name: Option<String>,
+    /// Middle name.
+    pub middle_name: Option<String>,
+    /// Family name.
+    pub family_name: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+}
+
+/// Body of `POST /v1/mgmt/auth/signup` and `/signup-in` (python-sdk `_compose_sign_up_body`,
+/// go-sdk `authenticationSignUpRequestBody`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MgmtSignUpRequest {
+    /// Login ID of the new (or, for sign-up-or-in, existing) user.
+    pub login_id: Option<String>,
+    /// Profile of a new user.
+    pub user: Option<SignUpUser>,
+    /// Email verified.
+    pub email_verified: Option<bool>,
+    /// Phone verified.
+    pub phone_verified: Option<bool>,
+    /// SSO application of a new user.
+    pub sso_app_id: Option<String>,
+    /// Claims added to the session token (system claims filtered out).
+    pub custom_claims: Option<Map<String, Value>>,
+    /// Refresh token lifetime in seconds; 0 or absent: the project's.
     pub refresh_duration: Option<i64>,
 }
 
@@ -128,6 +168,51 @@ fn jwt_response(
     })))
 }
 
+fn refresh_ttl(duration: Option<i64>) -> Result<i64, ApiError> {
+    match duration.unwrap_or(0) {
+        0 => Ok(REFRESH_TTL),
+        d if d > 0 => Ok(d),
+        d => Err(ApiError::invalid_argument(format!(
+            "refreshDuration must be a positive number of seconds, not {d}"
+        ))),
+    }
+}
+
+fn custom_claims(claims: Option<&Map<String, Value>>) -> Result<Map<String, Value>, ApiError> {
+    let claims: Map<String, Value> = claims
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| !SYSTEM_CLAIMS.contains(&k.as_str()))
+        .collect();
+    sessions::check_custom_claims(&claims)?;
+    Ok(claims)
+}
+
+fn required_login_id(login_id: Option<&str>) -> Result<&str, ApiError> {
+    login_id
+        .filter(|l| !l.is_empty())
+        .ok_or_else(|| ApiError::missing_argument("loginId"))
+}
+
+/// The user holding `login_id`, if they may get a session (a disabled user or an expired
+/// invitation: 400 E011002, like every session the emulator issues).
+fn user_for_session(emu: &Emulator, login_id: &str, revoke_others: bool) -> Result<String, ApiError> {
+    let mut store = emu.store();
+    let id = store.resolve(Some(login_id), None)?;
+    let status = store.user(&id).map(|u| u.status);
+    if matches!(status, Some(UserStatus::Disabled | UserStatus::Expired)) {
+        return Err(ApiError::invalid_argument(format!(
+            "user {id} is {} and cannot get a session",
+            status.map_or("", UserStatus::as_str)
+        )));
+    }
+    if revoke_others {
+        store.revoke_sessions(&id, now_secs());
+    }
+    Ok(id)
+}
+
 /// `POST /v1/mgmt/auth/signin`: a session for the user named by `loginId`, as if they had signed
 /// in. Unknown login ID: 400 E112102; a disabled user (or an expired invitation): 400 E011002,
 /// like every session the emulator issues. `revokeOtherSessions` logs the user's earlier sessions
@@ -136,52 +221,19 @@ pub async fn mgmt_sign_in(
     State(emu): State<Emulator>,
     JsonBody(req): JsonBody<MgmtSignInRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let login_id = req
-        .login_id
-        .as_deref()
-        .filter(|l| !l.is_empty())
-        .ok_or_else(|| ApiError::missing_argument("loginId"))?;
+    let login_id = required_login_id(req.login_id.as_deref())?;
     let stepup = req.stepup.unwrap_or(false);
     let mfa = req.mfa.unwrap_or(false);
     if (stepup || mfa) && req.jwt.as_deref().is_none_or(str::is_empty) {
         // The SDKs refuse this before sending (go-sdk ErrInvalidStepUpJWT); the server must too.
         return Err(ApiError::missing_argument("jwt"));
     }
-    let refresh_ttl = match req.refresh_duration.unwrap_or(0) {
-        0 => REFRESH_TTL,
-        d if d > 0 => d,
-        d => {
-            return Err(ApiError::invalid_argument(format!(
-                "refreshDuration must be a positive number of seconds, not {d}"
-            )));
-        }
-    };
-    let mut claims: Map<String, Value> = req
-        .custom_claims
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(k, _)| !SYSTEM_CLAIMS.contains(&k.as_str()))
-        .collect();
-    sessions::check_custom_claims(&claims)?;
+    let refresh_ttl = refresh_ttl(req.refresh_duration)?;
+    let mut claims = custom_claims(req.custom_claims.as_ref())?;
     if stepup {
         claims.insert("su".to_owned(), json!(true));
     }
-    let user_id = {
-        let mut store = emu.store();
-        let id = store.resolve(Some(login_id), None)?;
-        let status = store.user(&id).map(|u| u.status);
-        if matches!(status, Some(UserStatus::Disabled | UserStatus::Expired)) {
-            return Err(ApiError::invalid_argument(format!(
-                "user {id} is {} and cannot get a session",
-                status.map_or("", UserStatus::as_str)
-            )));
-        }
-        if req.revoke_other_sessions.unwrap_or(false) {
-            store.revoke_sessions(&id, now_secs());
-        }
-        id
-    };
+    let user_id = user_for_session(&emu, login_id, req.revoke_other_sessions.unwrap_or(false))?;
     let mut amr = vec!["pwd".to_owned()];
     if mfa {
         amr.push("mfa".to_owned());
@@ -192,6 +244,63 @@ pub async fn mgmt_sign_in(
         ..SessionRequest::default()
     };
     jwt_response(&emu, &user_id, session, refresh_ttl)
+}
+
+/// Whether a management sign-up may sign an existing user in instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SignUp {
+    /// `/signup`: the login ID must be new (400 E062107 otherwise).
+    New,
+    /// `/signup-in`: an existing user is signed in, their profile left as it is.
+    OrIn,
+}
+
+fn sign_up(emu: &Emulator, req: &MgmtSignUpRequest, mode: SignUp) -> Result<Json<Value>, ApiError> {
+    let login_id = required_login_id(req.login_id.as_deref())?;
+    let refresh_ttl = refresh_ttl(req.refresh_duration)?;
+    let claims = custom_claims(req.custom_claims.as_ref())?;
+    let existing = emu.store().user_by_login(login_id).is_some();
+    if existing && mode == SignUp::New {
+        return Err(ApiError::user_exists(login_id));
+    }
+    if !existing {
+        let profile = req.user.as_ref();
+        let text = |f: fn(&SignUpUser) -> &Option<String>| profile.and_then(|u| f(u).clone()).unwrap_or_default();
+        let mut user = User::new(login_id.to_owned(), UserStatus::Enabled);
+        user.name = text(|u| &u.name);
+        user.given_name = text(|u| &u.given_name);
+        user.middle_name = text(|u| &u.middle_name);
+        user.family_name = text(|u| &u.family_name);
+        user.phone = text(|u| &u.phone);
+        user.email = text(|u| &u.email);
+        user.verified_email = req.email_verified.unwrap_or(false);
+        user.verified_phone = req.phone_verified.unwrap_or(false);
+        user.sso_app_ids = req.sso_app_id.iter().filter(|a| !a.is_empty()).cloned().collect();
+        emu.store().insert_user(user, now_secs())?;
+    }
+    let user_id = user_for_session(emu, login_id, false)?;
+    let session = SessionRequest {
+        custom_claims: Some(claims),
+        ..SessionRequest::default()
+    };
+    jwt_response(emu, &user_id, session, refresh_ttl)
+}
+
+/// `POST /v1/mgmt/auth/signup`: creates an enabled user with this login ID and profile, then
+/// signs them in; a taken login ID is 400 E062107.
+pub async fn mgmt_sign_up(
+    State(emu): State<Emulator>,
+    JsonBody(req): JsonBody<MgmtSignUpRequest>,
+) -> Result<Json<Value>, ApiError> {
+    sign_up(&emu, &req, SignUp::New)
+}
+
+/// `POST /v1/mgmt/auth/signup-in`: signs the user in, creating them first if the login ID is new.
+pub async fn mgmt_sign_up_or_in(
+    State(emu): State<Emulator>,
+    JsonBody(req): JsonBody<MgmtSignUpRequest>,
+) -> Result<Json<Value>, ApiError> {
+    sign_up(&emu, &req, SignUp::OrIn)
 }
 
 /// `POST /v1/auth/password/signin` `{"loginId", "password"}`: the end-user password sign-in.

@@ -369,3 +369,44 @@ async fn stored_passwords_never_show() {
     let log = format!("{:?}", h.emulator().request_log());
     assert!(!log.contains("Very-Secret-Pass"));
 }
+
+#[tokio::test]
+async fn management_sign_up_creates_the_user_and_sign_up_or_in_reuses_it() {
+    let h = start().await;
+    let body = json!({"loginId": "lu@example.com",
+        "user": {"name": "Lu Xun", "givenName": "Lu", "middleName": null, "familyName": "Xun",
+                 "phone": null, "email": "lu@example.com"},
+        "emailVerified": true, "phoneVerified": null, "ssoAppId": null,
+        "customClaims": {"via": "signup"}, "refreshDuration": 900});
+    let created = h.post("/v1/mgmt/auth/signup", body.clone()).await.ok();
+    let id = created["user"]["userId"].as_str().unwrap().to_owned();
+    let (session, refresh) = tokens(&h, &created, &id).await;
+    assert_eq!(created["firstSeen"], true);
+    assert_eq!(created["user"]["name"], "Lu Xun");
+    assert_eq!(created["user"]["verifiedEmail"], true);
+    assert_eq!(created["user"]["status"], "enabled");
+    assert_eq!(session["via"], "signup");
+    assert_eq!(refresh["exp"].as_i64().unwrap() - refresh["iat"].as_i64().unwrap(), 900);
+
+    h.post("/v1/mgmt/auth/signup", body.clone()).await.error(400, "E062107");
+    let again = h
+        .post(
+            "/v1/mgmt/auth/signup-in",
+            json!({"loginId": "LU@example.com", "user": {"name": "Other"}}),
+        )
+        .await
+        .ok();
+    tokens(&h, &again, &id).await;
+    assert_eq!(again["firstSeen"], false);
+    assert_eq!(
+        again["user"]["name"], "Lu Xun",
+        "an existing user's profile is left as it is"
+    );
+    let fresh = h
+        .post("/v1/mgmt/auth/signup-in", json!({"loginId": "mo@example.com"}))
+        .await
+        .ok();
+    assert_eq!(fresh["firstSeen"], true);
+    assert_eq!(h.emulator().user_count(), 2);
+    assert_eq!(history_len(&h, &id).await, 2);
+}
