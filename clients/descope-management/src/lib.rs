@@ -7,8 +7,9 @@
 //!   per way a call can fail.
 //! - [`wire`] holds the request and response bodies as the official SDKs send and read them.
 //! - The operations (`search_users`, `create_users`, `patch_users`, `update_login_id`,
-//!   `logout_user`, `roles`, `tenants`, `custom_attributes`, ...) are methods of the client, named
-//!   for what they do in Descope.
+//!   `logout_user`, `load_user`, `set_active_password`, `sign_in` (a session made without the
+//!   user), `roles`, `tenants`, `custom_attributes`, ...) are methods of the client, named for what
+//!   they do in Descope.
 //!
 //! Nothing here knows about Cognito or a migration: callers decide which custom attributes mean
 //! what, and map their own types onto the wire bodies.
@@ -29,7 +30,12 @@
 //! # Secrets
 //!
 //! The management key is held in a [`Secret`]: it goes into the `Authorization` header and nowhere
-//! else; no `Debug` of the client, its errors or its settings shows it.
+//! else; no `Debug` of the client, its errors or its settings shows it. Passwords
+//! ([`DescopeClient::set_active_password`]) and the JWTs of a session
+//! ([`wire::AuthenticatedSession`]) are `Secret`s too: never in `Debug`, an error or a log line,
+//! and overwritten when dropped. What this crate cannot clear are the copies made on the way out
+//! and in: the JSON body serde writes and reqwest/hyper send, TLS buffers, the bytes of an answer
+//! before they are parsed, and whatever strings the caller keeps.
 //!
 //! The base URL is taken as given: callers check it (`https://`, or `http://` on loopback only)
 //! where they read their settings, as the importer's command line does.
@@ -41,6 +47,7 @@ mod stop;
 pub mod wire;
 
 pub use client::{CallStats, DescopeClient, DescopeError, RetryPolicy};
+pub use operations::USER_NOT_FOUND;
 pub use secret::Secret;
 pub use stop::{Outage, StopSwitch};
 

@@ -1,14 +1,39 @@
 //! The Management API operations, named for what they do in Descope.
 
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::{
-    DescopeClient, DescopeError,
+    DescopeClient, DescopeError, Secret,
     wire::{
-        AttributeDefinition, AttributeList, AuthHistory, BatchResult, CreateBatch, NewCustomAttribute, Role, RoleList,
-        SearchPage, SearchResult, SignIn, Tenant, TenantList, User, UserBody, UserSearch,
+        AttributeDefinition, AttributeList, AuthHistory, AuthenticatedSession, BatchResult, CreateBatch,
+        MgmtSignInBody, MgmtSignInOptions, NewCustomAttribute, Role, RoleList, SearchPage, SearchResult,
+        SetActivePassword, SignIn, Tenant, TenantList, User, UserBody, UserSearch,
     },
 };
+
+/// Descope's code for "no such user" on management calls (go-sdk `ErrManagementUserNotFound`).
+pub const USER_NOT_FOUND: &str = "E112102";
+
+/// `{"user": {...}}`.
+#[derive(Deserialize)]
+struct UserEnvelope {
+    user: User,
+}
+
+/// Percent-encodes a query value (everything but RFC 3986's unreserved characters), so login IDs
+/// such as `a+b@example.com` arrive as typed.
+fn query_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
 
 /// The largest page a search asks for.
 const MAX_PAGE: usize = 100;
@@ -94,6 +119,72 @@ impl DescopeClient {
         self.post::<_, Value>("/v1/mgmt/user/logout", &json!({ "loginId": login_id }))
             .await?;
         Ok(())
+    }
+
+    /// The user holding `login_id` (`GET /v1/mgmt/user?loginId=`), `None` when there is none
+    /// (Descope's E112102).
+    pub async fn load_user(&self, login_id: &str) -> Result<Option<User>, DescopeError> {
+        self.load_user_by(&format!("/v1/mgmt/user?loginId={}", query_value(login_id)))
+            .await
+    }
+
+    /// The user with this user ID (`GET /v1/mgmt/user?userId=`), `None` when there is none.
+    pub async fn load_user_by_id(&self, user_id: &str) -> Result<Option<User>, DescopeError> {
+        self.load_user_by(&format!("/v1/mgmt/user?userId={}", query_value(user_id)))
+            .await
+    }
+
+    async fn load_user_by(&self, path: &str) -> Result<Option<User>, DescopeError> {
+        match self.get::<UserEnvelope>(path).await {
+            Ok(envelope) => Ok(Some(envelope.user)),
+            Err(DescopeError::Api { code, .. }) if code == USER_NOT_FOUND => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sets the user's active password: the user can sign in with it at once
+    /// (`POST /v1/mgmt/user/password/set/active`). Descope refuses a password its policy rejects
+    /// with an [`DescopeError::Api`] (a 4xx); the password is never in an error or a log line.
+    pub async fn set_active_password(&self, login_id: &str, password: &Secret) -> Result<(), DescopeError> {
+        let body = SetActivePassword {
+            login_id,
+            password: password.expose(),
+            set_active: true,
+        };
+        self.post::<_, Value>("/v1/mgmt/user/password/set/active", &body)
+            .await?;
+        Ok(())
+    }
+
+    /// A Descope session for the user holding `login_id`, made without the user
+    /// (`POST /v1/mgmt/auth/signin`, the SDKs' management `SignIn`): a session JWT, its refresh
+    /// JWT and the user. Descope records it as a sign-in. An unknown user is an
+    /// [`DescopeError::Api`] with code [`USER_NOT_FOUND`]; a disabled one is refused too.
+    ///
+    /// Retried like every call (5xx, dropped connections): a sign-in whose answer was lost may
+    /// leave an extra session in Descope that nobody holds, and an extra auth-history entry.
+    pub async fn sign_in(
+        &self,
+        login_id: &str,
+        options: &MgmtSignInOptions,
+    ) -> Result<AuthenticatedSession, DescopeError> {
+        let path = "/v1/mgmt/auth/signin";
+        let body = MgmtSignInBody {
+            login_id,
+            stepup: false,
+            mfa: false,
+            revoke_other_sessions: options.revoke_other_sessions,
+            custom_claims: &options.custom_claims,
+            refresh_duration: options.refresh_duration_secs.map(std::num::NonZeroU32::get),
+        };
+        let session: AuthenticatedSession = self.post(path, &body).await?;
+        if session.session_jwt.is_empty() || session.refresh_jwt.is_empty() {
+            return Err(DescopeError::BadResponse {
+                path: path.to_owned(),
+                detail: "the answer lacks sessionJwt or refreshJwt".to_owned(),
+            });
+        }
+        Ok(session)
     }
 
     /// Deletes the user (`POST /v1/mgmt/user/delete`).

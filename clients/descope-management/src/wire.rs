@@ -39,6 +39,8 @@ pub struct User {
     pub user_tenants: Vec<UserTenant>,
     /// Custom attributes.
     pub custom_attributes: BTreeMap<String, Value>,
+    /// Whether the user has a password (active, temporary or expired).
+    pub password: bool,
 }
 
 impl User {
@@ -379,4 +381,61 @@ pub struct ErrorBody {
     pub error_description: String,
     /// Message.
     pub error_message: String,
+}
+
+/// `POST /v1/mgmt/user/password/set/active` body (python-sdk `set_active_password`). Borrows the
+/// password: the one copy the client makes is the JSON body reqwest sends.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SetActivePassword<'a> {
+    pub login_id: &'a str,
+    pub password: &'a str,
+    pub set_active: bool,
+}
+
+/// Options of a management sign-in (`POST /v1/mgmt/auth/signin`). The step-up and MFA variants,
+/// which need the user's current JWT, are not offered.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MgmtSignInOptions {
+    /// Log the user's other Descope sessions out first.
+    pub revoke_other_sessions: bool,
+    /// Claims added to the session token (Descope filters out its system claims).
+    pub custom_claims: BTreeMap<String, Value>,
+    /// How long the refresh token lasts, in seconds; `None`: the project's setting. Descope reads
+    /// 0 as "the project's setting", so a duration here is never zero.
+    pub refresh_duration_secs: Option<std::num::NonZeroU32>,
+}
+
+/// `POST /v1/mgmt/auth/signin` body, as the SDKs send it (go-sdk `authenticationRequestBody`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct MgmtSignInBody<'a> {
+    pub login_id: &'a str,
+    pub stepup: bool,
+    pub mfa: bool,
+    pub revoke_other_sessions: bool,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom_claims: &'a BTreeMap<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_duration: Option<u32>,
+}
+
+/// Descope's JWT response (go-sdk `JWTResponse`): a session and its refresh token, for the user.
+/// The JWTs are [`Secret`](crate::Secret)s: whoever holds them is signed in as the user.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthenticatedSession {
+    /// The session JWT (`drn: "DS"`), what an app sends as its bearer token.
+    pub session_jwt: crate::Secret,
+    /// The refresh JWT (`drn: "DSR"`), what refreshes the session.
+    pub refresh_jwt: crate::Secret,
+    /// The user signed in.
+    #[serde(default)]
+    pub user: User,
+    /// Whether this was the user's first sign-in (go-sdk omits it when false).
+    #[serde(default)]
+    pub first_seen: bool,
+    /// When the refresh cookie expires (epoch seconds), if Descope says.
+    #[serde(default)]
+    pub cookie_expiration: i64,
 }

@@ -11,7 +11,12 @@ import uuid
 import httpx
 import pytest
 from descope import AuthException, DescopeClient, RateLimitException
-from descope.management.common import AssociatedTenant
+from descope.management.common import (
+    AssociatedTenant,
+    MgmtLoginOptions,
+    MgmtSignUpOptions,
+    MgmtUserRequest,
+)
 from descope.management.user import UserObj
 
 URL = os.environ["DESCOPE_EMULATOR_URL"]
@@ -219,3 +224,99 @@ def test_sdk_reads_the_rate_limit_answer():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_management_sign_in_gives_a_session_the_sdk_validates(client):
+    login = unique("mgmt-signin")
+    user = client.mgmt.user.create(login_id=login)["user"]
+
+    first = client.mgmt.jwt.sign_in(login)
+    # The SDK verified both JWTs against the emulator's keys on the way in.
+    assert first["sessionToken"]["sub"] == user["userId"]
+    assert first["refreshSessionToken"]["drn"] == "DSR"
+    assert first["userId"] == user["userId"]
+    assert first["projectId"] == PROJECT_ID
+    assert first["user"]["userId"] == user["userId"]
+    assert first["firstSeen"] is True
+    assert client.validate_session(first["sessionToken"]["jwt"])["userId"] == user["userId"]
+
+    options = MgmtLoginOptions(
+        custom_claims={"migratedFrom": "cognito"}, refresh_duration=3600, revoke_other_sessions=True
+    )
+    second = client.mgmt.jwt.sign_in(login, options)
+    session, refresh = second["sessionToken"], second["refreshSessionToken"]
+    assert second["firstSeen"] is False
+    assert session["migratedFrom"] == "cognito"
+    assert refresh["exp"] - refresh["iat"] == 3600
+    # 2.16.1 returns the body as it comes; the emulator answers {"usersAuthHistory": [...]}
+    # (go-sdk reads a bare array: see the README's note on history).
+    history = client.mgmt.user.history([user["userId"]])
+    entries = history["usersAuthHistory"] if isinstance(history, dict) else history
+    assert len(entries) == 2
+
+
+def test_management_sign_in_refuses_unknown_and_disabled_users(client):
+    with pytest.raises(AuthException) as unknown:
+        client.mgmt.jwt.sign_in(unique("nobody"))
+    assert unknown.value.status_code == 400
+    assert "E112102" in unknown.value.error_message
+
+    login = unique("disabled")
+    client.mgmt.user.create(login_id=login)
+    client.mgmt.user.deactivate(login)
+    with pytest.raises(AuthException) as disabled:
+        client.mgmt.jwt.sign_in(login)
+    assert disabled.value.status_code == 400
+
+
+def test_password_sign_in_with_an_active_password(client):
+    login = unique("password")
+    user = client.mgmt.user.create(login_id=login)["user"]
+    client.mgmt.user.set_active_password(login, "Correct-Horse-1")
+
+    signed_in = client.password.sign_in(login, "Correct-Horse-1")
+    assert signed_in["sessionToken"]["sub"] == user["userId"]
+    assert signed_in["refreshSessionToken"]["sub"] == user["userId"]
+    assert signed_in["userId"] == user["userId"]
+    assert client.validate_session(signed_in["sessionToken"]["jwt"])["userId"] == user["userId"]
+
+    with pytest.raises(AuthException) as wrong:
+        client.password.sign_in(login, "not-the-password")
+    assert wrong.value.status_code == 401
+    assert "E062901" in wrong.value.error_message
+
+
+def test_temporary_and_expired_passwords_give_no_session(client):
+    login = unique("temporary")
+    client.mgmt.user.create(login_id=login)
+    client.mgmt.user.set_temporary_password(login, "Temp-Pass-1")
+    with pytest.raises(AuthException) as temporary:
+        client.password.sign_in(login, "Temp-Pass-1")
+    assert temporary.value.status_code == 401
+    assert "E062909" in temporary.value.error_message
+
+    client.mgmt.user.set_active_password(login, "Temp-Pass-1")
+    client.password.sign_in(login, "Temp-Pass-1")
+    client.mgmt.user.expire_password(login)
+    with pytest.raises(AuthException) as expired:
+        client.password.sign_in(login, "Temp-Pass-1")
+    assert "E062909" in expired.value.error_message
+
+
+def test_management_sign_up_and_sign_up_or_in(client):
+    login = unique("signup")
+    created = client.mgmt.jwt.sign_up(
+        login,
+        MgmtUserRequest(name="Sign Up", email=login, email_verified=True),
+        MgmtSignUpOptions(custom_claims={"via": "signup"}, refresh_duration=900),
+    )
+    assert created["firstSeen"] is True
+    assert created["user"]["name"] == "Sign Up"
+    assert created["sessionToken"]["via"] == "signup"
+    assert created["sessionToken"]["sub"] == created["user"]["userId"]
+    with pytest.raises(AuthException) as taken:
+        client.mgmt.jwt.sign_up(login)
+    assert "E062107" in taken.value.error_message
+    again = client.mgmt.jwt.sign_up_or_in(login)
+    assert again["userId"] == created["userId"]
+    assert again["firstSeen"] is False

@@ -164,6 +164,12 @@ impl Emulator {
         sessions::mint(self, request)
     }
 
+    /// When the sessions of `user_id` were last revoked (`user/logout`, a management sign-in with
+    /// `revokeOtherSessions`), epoch seconds: tokens issued before it count as logged out.
+    pub fn sessions_revoked_at(&self, user_id: &str) -> Option<i64> {
+        self.store().sessions_revoked_at(user_id)
+    }
+
     /// Adds a new signing key (the old ones stay published unless `drop_old`); returns its kid.
     pub fn rotate_keys(&self, drop_old: bool) -> Result<String, EmulatorError> {
         self.keys().rotate(drop_old)

@@ -23,6 +23,11 @@ pub mod codes {
     pub const VALIDATION_FAILURE: &str = "E011003";
     /// A required argument is missing (go-sdk `ErrMissingArguments`).
     pub const MISSING_ARGUMENTS: &str = "E011004";
+    /// Password sign-in refused: unknown login ID, no password, wrong password or a user who may
+    /// not sign in. Unconfirmed: no SDK source names Descope's code for it (see the README).
+    pub const INVALID_CREDENTIALS: &str = "E062901";
+    /// The password is expired or temporary and must be replaced (go-sdk `ErrPasswordExpired`).
+    pub const PASSWORD_EXPIRED: &str = "E062909";
     /// A login ID is already taken by another user.
     pub const USER_ALREADY_EXISTS: &str = "E062107";
     /// No user with the given login ID or user ID.
@@ -109,6 +114,28 @@ impl ApiError {
             codes::VALIDATION_FAILURE,
             "Unauthorized access",
             message,
+        )
+    }
+
+    /// 401 E062901 (unconfirmed code): a password sign-in refused. One answer for an unknown login
+    /// ID, a user without a password, a wrong password and a disabled user, so the answer does
+    /// not tell which login IDs exist.
+    pub fn invalid_credentials() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            codes::INVALID_CREDENTIALS,
+            "Invalid credentials",
+            "the login ID or the password is wrong",
+        )
+    }
+
+    /// 401 E062909: the password is expired (or temporary) and must be replaced first.
+    pub fn password_expired() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            codes::PASSWORD_EXPIRED,
+            "Password expired",
+            "the password has expired and must be replaced (password reset or replace)",
         )
     }
 

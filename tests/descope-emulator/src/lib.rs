@@ -29,6 +29,7 @@ pub mod keys;
 pub mod roles;
 pub mod server;
 pub mod sessions;
+pub mod signin;
 pub mod state;
 pub mod tenants;
 pub mod users;
@@ -90,11 +91,18 @@ pub fn app(emulator: Emulator) -> Router {
         .route("/v1/mgmt/user/update/role/remove", post(users::remove_roles))
         .route("/v1/mgmt/user/update/tenant/add", post(users::add_tenant))
         .route("/v1/mgmt/user/update/tenant/remove", post(users::remove_tenant))
-        .route("/v1/mgmt/user/password/set/temporary", post(users::set_password))
-        .route("/v1/mgmt/user/password/set/active", post(users::set_password))
+        .route(
+            "/v1/mgmt/user/password/set/temporary",
+            post(users::set_temporary_password),
+        )
+        .route("/v1/mgmt/user/password/set/active", post(users::set_active_password))
         .route("/v1/mgmt/user/password/expire", post(users::expire_password))
         .route("/v1/mgmt/user/delete", post(users::delete))
         .route("/v1/mgmt/user/delete/batch", post(users::delete_batch))
+        // sessions without user interaction
+        .route("/v1/mgmt/auth/signin", post(signin::mgmt_sign_in))
+        .route("/v1/mgmt/auth/signup", post(signin::mgmt_sign_up))
+        .route("/v1/mgmt/auth/signup-in", post(signin::mgmt_sign_up_or_in))
         // custom attributes
         .route("/v1/mgmt/user/customattribute/create", post(attributes::create))
         .route("/v1/mgmt/user/customattributes", get(attributes::load))
@@ -110,12 +118,18 @@ pub fn app(emulator: Emulator) -> Router {
         .route("/v1/mgmt/tenant", get(tenants::load))
         .route_layer(from_fn_with_state(emulator.clone(), auth::require_management_key));
 
+    // End-user (client) endpoints authenticate with the project ID alone.
+    let client = Router::new()
+        .route("/v1/auth/password/signin", post(signin::password_sign_in))
+        .route_layer(from_fn_with_state(emulator.clone(), auth::require_project_id));
+
     let public = Router::new()
         .route("/v2/keys/{project_id}", get(keys::jwks))
         .route("/v1/keys/{project_id}", get(keys::jwks_v1))
         .route("/{project_id}/.well-known/jwks.json", get(keys::jwks));
 
     let api = management
+        .merge(client)
         .merge(public)
         .fallback(not_found)
         .layer(from_fn_with_state(emulator.clone(), faults::gate));

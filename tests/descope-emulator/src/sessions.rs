@@ -1,7 +1,8 @@
 //! Session tokens in Descope's format (descope-api.md 2.1, 2.2), minted from the stored user.
 //!
 //! Real Descope issues tokens at the end of a login flow; the emulator has no flows, so tests ask
-//! for a token directly through the test-only `POST /emulator/session`.
+//! for a token directly through the test-only `POST /emulator/session`, or sign in through the
+//! management sign-in or the password sign-in (`signin.rs`), which mint with the same code.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -14,8 +15,8 @@ const MAX_CLAIM_VALUE: usize = 500;
 const MAX_CLAIMS: usize = 100;
 
 /// Default lifetimes: 10 minutes for sessions, 4 weeks for refresh tokens.
-const SESSION_TTL: i64 = 600;
-const REFRESH_TTL: i64 = 28 * 24 * 3600;
+pub(crate) const SESSION_TTL: i64 = 600;
+pub(crate) const REFRESH_TTL: i64 = 28 * 24 * 3600;
 
 /// Body of `POST /emulator/session`. Exactly one of `loginId` / `userId` names the user.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -57,7 +58,7 @@ pub struct MintedSession {
     pub kid: String,
 }
 
-fn check_custom_claims(claims: &Map<String, Value>) -> Result<(), ApiError> {
+pub(crate) fn check_custom_claims(claims: &Map<String, Value>) -> Result<(), ApiError> {
     if claims.len() > MAX_CLAIMS {
         return Err(ApiError::invalid_argument(format!(
             "at most {MAX_CLAIMS} custom claims"

@@ -96,6 +96,11 @@ pub struct User {
     pub test: bool,
     /// Has a password (cleartext or hashed given at creation, or set later).
     pub password: bool,
+    /// The password the emulator can check at sign-in: one given in cleartext (at creation or
+    /// through `password/set/*`). Imported hashes set `password` but leave this empty.
+    pub password_digest: Option<PasswordDigest>,
+    /// The password must be replaced before it signs in (`set/temporary`, `password/expire`).
+    pub password_expired: bool,
     /// Has a TOTP seed.
     pub totp: bool,
     /// Creation time, epoch seconds.
@@ -124,9 +129,46 @@ impl User {
             sso_app_ids: Vec::new(),
             test: false,
             password: false,
+            password_digest: None,
+            password_expired: false,
             totp: false,
             created_time: 0,
         }
+    }
+}
+
+/// A password as the emulator keeps it: a salted SHA-256, never the text, so neither `Debug`, the
+/// state dump nor a panic message can show a user's password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordDigest {
+    salt: [u8; 16],
+    digest: Vec<u8>,
+}
+
+impl PasswordDigest {
+    /// Digests `password` with a fresh random salt.
+    pub fn new(password: &str) -> Self {
+        let salt: [u8; 16] = rand::random();
+        let digest = Self::hash(&salt, password);
+        Self { salt, digest }
+    }
+
+    fn hash(salt: &[u8; 16], password: &str) -> Vec<u8> {
+        let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        ctx.update(salt);
+        ctx.update(password.as_bytes());
+        ctx.finish().as_ref().to_vec()
+    }
+
+    /// Whether `password` is the digested one (compared in constant time).
+    pub fn matches(&self, password: &str) -> bool {
+        aws_lc_rs::constant_time::verify_slices_are_equal(&Self::hash(&self.salt, password), &self.digest).is_ok()
+    }
+}
+
+impl std::fmt::Debug for PasswordDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordDigest(<redacted>)")
     }
 }
 
@@ -215,6 +257,9 @@ pub struct Store {
     attributes: Vec<AttributeDef>,
     /// Sign-ins (session issued, not refreshed): user ID and epoch seconds, oldest first.
     sign_ins: Vec<(String, i64)>,
+    /// User ID -> epoch seconds of the last "log out every session" (`user/logout`, a management
+    /// sign-in with `revokeOtherSessions`): tokens issued before it are revoked.
+    sessions_revoked_at: HashMap<String, i64>,
 }
 
 /// How the emulator compares login IDs: without regard to letter case, as one user. Descope does
@@ -238,6 +283,16 @@ impl Store {
     /// Records a sign-in of `user_id` at `at` (epoch seconds).
     pub fn record_sign_in(&mut self, user_id: &str, at: i64) {
         self.sign_ins.push((user_id.to_owned(), at));
+    }
+
+    /// Revokes every session of `user_id` issued before `at` (epoch seconds).
+    pub fn revoke_sessions(&mut self, user_id: &str, at: i64) {
+        self.sessions_revoked_at.insert(user_id.to_owned(), at);
+    }
+
+    /// When the sessions of `user_id` were last revoked, if ever.
+    pub fn sessions_revoked_at(&self, user_id: &str) -> Option<i64> {
+        self.sessions_revoked_at.get(user_id).copied()
     }
 
     /// Sign-ins of these users, oldest first.

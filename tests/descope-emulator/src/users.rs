@@ -13,7 +13,7 @@ use crate::{
     Emulator,
     emulator::now_secs,
     error::ApiError,
-    state::{Store, User, UserStatus, UserTenant, login_key},
+    state::{PasswordDigest, Store, User, UserStatus, UserTenant, login_key},
     wire::{
         CreateBatchRequest, FailedUser, JsonBody, LoadQuery, PatchBatchRequest, PatchBatchResponse, SearchRequest,
         UserEnvelope, UserIdsRequest, UserRefRequest, UserRequest, UserResponse, UserTenantResponse, UsersEnvelope,
@@ -231,8 +231,9 @@ fn new_user(req: &UserRequest, default_status: UserStatus, test: bool) -> Result
         check_hashed_password(hashed)?;
         user.password = true;
     }
-    if req.password.as_deref().is_some_and(|p| !p.is_empty()) {
+    if let Some(password) = req.password.as_deref().filter(|p| !p.is_empty()) {
         user.password = true;
+        user.password_digest = Some(PasswordDigest::new(password));
     }
     user.totp = req.seed.as_deref().is_some_and(|s| !s.is_empty());
     Ok(user)
@@ -580,13 +581,16 @@ pub async fn history(
 }
 
 /// `POST /v1/mgmt/user/logout` `{"loginId"|"userId", "sessionTypes"?}` (docs: logout all user
-/// devices): ends the user's sessions. The emulator keeps no server-side sessions, so it only
-/// checks the user exists (E112102 otherwise) and answers `{}`; tests read the request log.
+/// devices): ends the user's sessions. The emulator keeps no server-side sessions; it checks the
+/// user exists (E112102 otherwise), records the time (tokens issued before it count as revoked,
+/// [`Emulator::sessions_revoked_at`]) and answers `{}`.
 pub async fn logout(
     State(emu): State<Emulator>,
     JsonBody(req): JsonBody<UserRefRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    named_user(&emu.store(), &req)?;
+    let mut store = emu.store();
+    let id = named_user(&store, &req)?;
+    store.revoke_sessions(&id, now_secs());
     Ok(Json(json!({})))
 }
 
@@ -747,27 +751,63 @@ pub async fn remove_tenant(
     })
 }
 
-/// `POST /v1/mgmt/user/password/set/temporary|active`: the user now has a password.
+/// Whether a password set through the management API can sign in at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordKind {
+    /// `set/active`: signs in at once.
+    Active,
+    /// `set/temporary`: set as expired, so the user must replace it at the next sign-in.
+    Temporary,
+}
+
+/// `POST /v1/mgmt/user/password/set/active` and `/set/temporary`: `{"loginId", "password"}`;
+/// answers `{}`. The password replaces any earlier one (an imported hash too).
 pub async fn set_password(
     State(emu): State<Emulator>,
-    JsonBody(req): JsonBody<UserRefRequest>,
+    kind: PasswordKind,
+    req: UserRefRequest,
 ) -> Result<Json<Value>, ApiError> {
-    if req.password.as_deref().is_none_or(str::is_empty) {
-        return Err(ApiError::missing_argument("password"));
-    }
+    let password = req
+        .password
+        .as_deref()
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| ApiError::missing_argument("password"))?;
+    let digest = PasswordDigest::new(password);
     let _user = update_named(&emu, &req, |u| {
         u.password = true;
+        u.password_digest = Some(digest);
+        u.password_expired = kind == PasswordKind::Temporary;
         Ok(())
     })?;
     Ok(Json(json!({})))
 }
 
-/// `POST /v1/mgmt/user/password/expire`.
+/// `POST /v1/mgmt/user/password/set/active`.
+pub async fn set_active_password(
+    state: State<Emulator>,
+    JsonBody(req): JsonBody<UserRefRequest>,
+) -> Result<Json<Value>, ApiError> {
+    set_password(state, PasswordKind::Active, req).await
+}
+
+/// `POST /v1/mgmt/user/password/set/temporary`.
+pub async fn set_temporary_password(
+    state: State<Emulator>,
+    JsonBody(req): JsonBody<UserRefRequest>,
+) -> Result<Json<Value>, ApiError> {
+    set_password(state, PasswordKind::Temporary, req).await
+}
+
+/// `POST /v1/mgmt/user/password/expire`: the password stays but no longer signs in (E062909)
+/// until it is replaced; a user without a password is left as it is.
 pub async fn expire_password(
     State(emu): State<Emulator>,
     JsonBody(req): JsonBody<UserRefRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    named_user(&emu.store(), &req)?;
+    let _user = update_named(&emu, &req, |u| {
+        u.password_expired = u.password;
+        Ok(())
+    })?;
     Ok(Json(json!({})))
 }
 

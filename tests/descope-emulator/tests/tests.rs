@@ -2,6 +2,7 @@
 //! one topic, `common` the harness they share (an emulator on loopback and a management client).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod auth;
 mod binary;
 mod catalog;
 mod common;
