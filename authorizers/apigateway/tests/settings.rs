@@ -1,5 +1,5 @@
 //! Settings from the environment: defaults, every variable, and errors naming the variable.
-#![allow(clippy::unwrap_used)]
+
 use std::collections::HashMap;
 
 use apigateway_authorizer::*;
