@@ -3,7 +3,9 @@
 //! `UPDATE_GOLDEN=1 cargo test -p apigateway-authorizer --test integration golden` rewrites the goldens.
 
 use apigateway_authorizer::{State, decide};
-use authorizer_common::testing::{CUTOVER, Keys, NOW, claims, cognito_claims, has_no_nulls, wire};
+use authorizer_common::testing::{
+    CUTOVER, Keys, NOW, bearer_forms, claims, cognito_claims, has_no_nulls, invalid_tokens, wire,
+};
 use serde_json::{Value, json};
 
 use crate::support::{SUITE, event_without_token};
@@ -76,45 +78,13 @@ async fn every_invalid_token_class_is_exactly_unauthorized() {
     let keys = Keys::new();
     let iam = SUITE.state(&keys, &[]).await;
     let simple = SUITE.state(&keys, &[("AUTHZ_SIMPLE_RESPONSES", "true")]).await;
-    let sign = |edit: &dyn Fn(&mut Value)| {
-        let mut c = user("allow");
-        edit(&mut c);
-        keys.signing.sign(&c).unwrap()
-    };
-    let valid = sign(&|_| {});
-    let (signing_input, _) = valid.rsplit_once('.').unwrap();
-    let forged = keys.impostor.sign(&user("allow")).unwrap();
-    let bad_signature = format!("{signing_input}.{}", forged.rsplit_once('.').unwrap().1);
-    let classes: Vec<(&str, Option<String>, &str)> = vec![
-        ("missing", None, "missing_token"),
-        ("malformed", Some("Bearer not-a-jwt".into()), "malformed"),
-        ("malformed-scheme", Some("Basic dXNlcjpwYXNz".into()), "malformed"),
-        ("expired", Some(sign(&|c| c["exp"] = json!(NOW - 60))), "expired"),
-        ("bad-signature", Some(bad_signature), "bad_signature"),
-        (
-            "wrong-issuer",
-            Some(sign(&|c| c["iss"] = json!("https://api.descope.com/P2someoneelse"))),
-            "wrong_issuer",
-        ),
-        (
-            "refresh-token",
-            Some(sign(&|c| c["drn"] = json!("DSR"))),
-            "refresh_token",
-        ),
-        (
-            "unknown-kid",
-            Some(keys.unpublished.sign(&user("allow")).unwrap()),
-            // Just after the prefetch the verifier refuses an unknown kid without refetching.
-            "penalty_window",
-        ),
-    ];
+    let classes = invalid_tokens(&keys, &user("allow"));
     for (class, token, reason) in &classes {
         for (name, fixture, is_simple) in KINDS {
             let state = if is_simple { &simple } else { &iam };
             let event = match token {
                 None => event_without_token(fixture),
-                Some(t) if t.contains(' ') => SUITE.event(fixture, t),
-                Some(t) => SUITE.event(fixture, &format!("Bearer {t}")),
+                Some(t) => SUITE.event(fixture, t),
             };
             let decision = decide(state, &event).await;
             assert_eq!(
@@ -148,10 +118,9 @@ async fn an_unknown_kid_is_looked_up_once_then_refused() {
 
 #[tokio::test]
 async fn bearer_prefix_in_any_case_or_none() {
-    let keys = Keys::new();
-    let state = SUITE.state(&keys, &[]).await;
+    let (keys, state) = SUITE.keys_and_state(&[]).await;
     let token = keys.signing.sign(&user("allow")).unwrap();
-    for header in [format!("bearer {token}"), format!("BEARER  {token}"), token.clone()] {
+    for header in bearer_forms(&token) {
         let (response, verdict, _) = answer(&state, "rest-request.json", &header).await;
         assert_eq!(verdict, "allow");
         SUITE.assert_golden("rest-request-allow", &response);
@@ -160,8 +129,7 @@ async fn bearer_prefix_in_any_case_or_none() {
 
 #[tokio::test]
 async fn unknown_events_and_bad_arns_are_unauthorized_not_errors() {
-    let keys = Keys::new();
-    let state = SUITE.state(&keys, &[]).await;
+    let (keys, state) = SUITE.keys_and_state(&[]).await;
     let token = keys.signing.sign(&user("allow")).unwrap();
     let mut bad_arn = SUITE.event("rest-token.json", &format!("Bearer {token}"));
     bad_arn["methodArn"] = json!("arn:aws:lambda:us-east-1:1:function:x");
@@ -217,8 +185,7 @@ async fn in_cutover_a_cognito_group_opens_what_the_descope_role_of_that_name_ope
 
 #[tokio::test]
 async fn without_cutover_settings_cognito_tokens_are_unauthorized() {
-    let keys = Keys::new();
-    let state = SUITE.state(&keys, &[]).await;
+    let (keys, state) = SUITE.keys_and_state(&[]).await;
     let access = keys.signing.sign(&cognito_claims(&["admin"], false, NOW)).unwrap();
     let (response, verdict, reason) = answer(&state, "rest-token.json", &format!("Bearer {access}")).await;
     assert_eq!((verdict, reason), ("unauthorized", "wrong_issuer"));

@@ -2,7 +2,7 @@
 //! the template caches and configures the functions as the README says.
 
 use apigateway_authorizer::decide;
-use authorizer_common::testing::{Keys, claims, wire};
+use authorizer_common::testing::{claims, wire};
 use authz_policy::PolicyDocument;
 use serde_json::{Value, json};
 
@@ -17,10 +17,7 @@ fn readme_policy_is_the_same_in_json_and_toml() {
 
 #[tokio::test]
 async fn readme_worked_example_holds() {
-    let keys = Keys::new();
-    let state = SUITE
-        .state_of(&keys, &[("AUTHZ_POLICY", &SUITE.readme_block("json"))])
-        .await;
+    let (keys, state) = SUITE.readme_state().await;
     let mut ada = claims();
     ada["sub"] = json!("U2ada");
     ada["roles"] = json!(["viewer"]);

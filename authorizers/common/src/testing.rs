@@ -70,6 +70,11 @@ impl<A> Suite<A> {
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
 
+    /// `tests/fixtures/<name>`, parsed.
+    pub fn fixture(&self, name: &str) -> Value {
+        serde_json::from_str(&self.fixture_text(name)).unwrap()
+    }
+
     /// A fixture event with `$TOKEN` replaced by `authorization` (the whole header value).
     pub fn event(&self, fixture: &str, authorization: &str) -> Value {
         let text = self.fixture_text(fixture).replace("$TOKEN", authorization);
@@ -101,6 +106,22 @@ impl<A: Authorizer> Suite<A> {
         state
     }
 
+    /// Fresh [`Keys`] and [`Suite::state`] for them.
+    pub async fn keys_and_state(&self, extra: &[(&str, &str)]) -> (Keys, A) {
+        let keys = Keys::new();
+        let state = self.state(&keys, extra).await;
+        (keys, state)
+    }
+
+    /// Fresh [`Keys`] and the state with the README's JSON policy alone (see [`Suite::state_of`]).
+    pub async fn readme_state(&self) -> (Keys, A) {
+        let keys = Keys::new();
+        let state = self
+            .state_of(&keys, &[("AUTHZ_POLICY", &self.readme_block("json"))])
+            .await;
+        (keys, state)
+    }
+
     /// [`Suite::state`] without the prefetch: the first token fetches the keys.
     pub async fn cold_state(&self, keys: &Keys, extra: &[(&str, &str)]) -> A {
         let policy = self.fixture_text("policy.json");
@@ -129,6 +150,68 @@ impl<A: Authorizer> Suite<A> {
             .unwrap()
             .with_fixed_clock(NOW)
     }
+}
+
+/// Every Descope setting, none at its default (see [`assert_descope_settings_read`]).
+pub const DESCOPE_SETTINGS: [(&str, &str); 6] = [
+    ("DESCOPE_PROJECT_ID", "P2abc"),
+    ("DESCOPE_BASE_URL", "http://127.0.0.1:9"),
+    ("DESCOPE_JWKS_URL", "http://127.0.0.1:9/keys"),
+    ("DESCOPE_ISSUERS", "a, b"),
+    ("DESCOPE_AUDIENCE", "P2abc"),
+    ("DESCOPE_LEEWAY_SECONDS", "10"),
+];
+
+/// Asserts that the verifier settings read from [`DESCOPE_SETTINGS`] say what they set.
+#[track_caller]
+pub fn assert_descope_settings_read(descope: &descope_jwt::Config) {
+    assert_eq!(descope.effective_jwks_url(), "http://127.0.0.1:9/keys");
+    assert_eq!(descope.accepted_issuers(), ["a", "b"]);
+}
+
+/// A class of token every authorizer refuses: its name, the `Authorization` value (`None`: no
+/// token at all) and the reason the decision line gives.
+pub type InvalidToken = (&'static str, Option<String>, &'static str);
+
+/// Every class of invalid token, made with `keys` from the valid `claims`. For a state whose keys
+/// were just prefetched: an unknown kid is then refused without a refetch (`penalty_window`).
+pub fn invalid_tokens(keys: &Keys, claims: &Value) -> Vec<InvalidToken> {
+    let sign = |edit: &dyn Fn(&mut Value)| {
+        let mut c = claims.clone();
+        edit(&mut c);
+        format!("Bearer {}", keys.signing.sign(&c).unwrap())
+    };
+    let valid = keys.signing.sign(claims).unwrap();
+    let (signing_input, _) = valid.rsplit_once('.').unwrap();
+    let forged = keys.impostor.sign(claims).unwrap();
+    let bad_signature = format!("Bearer {signing_input}.{}", forged.rsplit_once('.').unwrap().1);
+    vec![
+        ("missing", None, "missing_token"),
+        ("malformed", Some("Bearer not-a-jwt".into()), "malformed"),
+        ("malformed-scheme", Some("Basic dXNlcjpwYXNz".into()), "malformed"),
+        ("expired", Some(sign(&|c| c["exp"] = json!(NOW - 60))), "expired"),
+        ("bad-signature", Some(bad_signature), "bad_signature"),
+        (
+            "wrong-issuer",
+            Some(sign(&|c| c["iss"] = json!("https://api.descope.com/P2someoneelse"))),
+            "wrong_issuer",
+        ),
+        (
+            "refresh-token",
+            Some(sign(&|c| c["drn"] = json!("DSR"))),
+            "refresh_token",
+        ),
+        (
+            "unknown-kid",
+            Some(format!("Bearer {}", keys.unpublished.sign(claims).unwrap())),
+            "penalty_window",
+        ),
+    ]
+}
+
+/// The `Authorization` values that carry `token`: the `Bearer` prefix in any case, or none.
+pub fn bearer_forms(token: &str) -> [String; 3] {
+    [format!("bearer {token}"), format!("BEARER  {token}"), token.to_owned()]
 }
 
 /// A handler's answer in wire form: the response JSON, or the error as lambda_runtime posts it.
