@@ -1,16 +1,14 @@
 //! Golden tests: AWS-shaped events for every authorizer kind, with a token minted at a fixed clock
 //! put in at test time, against exact expected responses in `tests/golden/`.
-//! `UPDATE_GOLDEN=1 cargo test -p apigateway-authorizer --test golden` rewrites the goldens.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
-
-mod support;
+//! `UPDATE_GOLDEN=1 cargo test -p apigateway-authorizer --test integration golden` rewrites the goldens.
 
 use apigateway_authorizer::{State, decide};
-use serde_json::{Value, json};
-use support::{
-    CUTOVER, Keys, NOW, assert_golden, claims, cognito_claims, cold_state, event, event_without_token, has_no_nulls,
-    state, wire,
+use authorizer_common::testing::{
+    CUTOVER, Keys, NOW, bearer_forms, claims, cognito_claims, has_no_nulls, invalid_tokens, wire,
 };
+use serde_json::{Value, json};
+
+use crate::support::{SUITE, event_without_token};
 
 /// (golden prefix, fixture, simple responses)
 const KINDS: [(&str, &str, bool); 5] = [
@@ -44,7 +42,7 @@ fn user(case: &str) -> Value {
 }
 
 async fn answer(state: &State, fixture: &str, authorization: &str) -> (Value, &'static str, &'static str) {
-    let decision = decide(state, &event(fixture, authorization)).await;
+    let decision = decide(state, &SUITE.event(fixture, authorization)).await;
     let (verdict, reason) = (decision.verdict.as_str(), decision.reason.as_str());
     (wire(decision.response), verdict, reason)
 }
@@ -52,8 +50,8 @@ async fn answer(state: &State, fixture: &str, authorization: &str) -> (Value, &'
 #[tokio::test]
 async fn valid_tokens_get_exact_policies() {
     let keys = Keys::new();
-    let iam = state(&keys, &[]).await;
-    let simple = state(&keys, &[("AUTHZ_SIMPLE_RESPONSES", "true")]).await;
+    let iam = SUITE.state(&keys, &[]).await;
+    let simple = SUITE.state(&keys, &[("AUTHZ_SIMPLE_RESPONSES", "true")]).await;
     for (case, verdict, reason) in [
         ("allow", "allow", "route_granted"),
         ("partial", "deny", "route_not_granted"),
@@ -70,7 +68,7 @@ async fn valid_tokens_get_exact_policies() {
                 !response.to_string().contains(&token),
                 "the token never appears in a response"
             );
-            assert_golden(&format!("{name}-{case}"), &response);
+            SUITE.assert_golden(&format!("{name}-{case}"), &response);
         }
     }
 }
@@ -78,47 +76,15 @@ async fn valid_tokens_get_exact_policies() {
 #[tokio::test]
 async fn every_invalid_token_class_is_exactly_unauthorized() {
     let keys = Keys::new();
-    let iam = state(&keys, &[]).await;
-    let simple = state(&keys, &[("AUTHZ_SIMPLE_RESPONSES", "true")]).await;
-    let sign = |edit: &dyn Fn(&mut Value)| {
-        let mut c = user("allow");
-        edit(&mut c);
-        keys.signing.sign(&c).unwrap()
-    };
-    let valid = sign(&|_| {});
-    let (signing_input, _) = valid.rsplit_once('.').unwrap();
-    let forged = keys.impostor.sign(&user("allow")).unwrap();
-    let bad_signature = format!("{signing_input}.{}", forged.rsplit_once('.').unwrap().1);
-    let classes: Vec<(&str, Option<String>, &str)> = vec![
-        ("missing", None, "missing_token"),
-        ("malformed", Some("Bearer not-a-jwt".into()), "malformed"),
-        ("malformed-scheme", Some("Basic dXNlcjpwYXNz".into()), "malformed"),
-        ("expired", Some(sign(&|c| c["exp"] = json!(NOW - 60))), "expired"),
-        ("bad-signature", Some(bad_signature), "bad_signature"),
-        (
-            "wrong-issuer",
-            Some(sign(&|c| c["iss"] = json!("https://api.descope.com/P2someoneelse"))),
-            "wrong_issuer",
-        ),
-        (
-            "refresh-token",
-            Some(sign(&|c| c["drn"] = json!("DSR"))),
-            "refresh_token",
-        ),
-        (
-            "unknown-kid",
-            Some(keys.unpublished.sign(&user("allow")).unwrap()),
-            // Just after the prefetch the verifier refuses an unknown kid without refetching.
-            "penalty_window",
-        ),
-    ];
+    let iam = SUITE.state(&keys, &[]).await;
+    let simple = SUITE.state(&keys, &[("AUTHZ_SIMPLE_RESPONSES", "true")]).await;
+    let classes = invalid_tokens(&keys, &user("allow"));
     for (class, token, reason) in &classes {
         for (name, fixture, is_simple) in KINDS {
             let state = if is_simple { &simple } else { &iam };
             let event = match token {
                 None => event_without_token(fixture),
-                Some(t) if t.contains(' ') => event(fixture, t),
-                Some(t) => event(fixture, &format!("Bearer {t}")),
+                Some(t) => SUITE.event(fixture, t),
             };
             let decision = decide(state, &event).await;
             assert_eq!(
@@ -132,7 +98,7 @@ async fn every_invalid_token_class_is_exactly_unauthorized() {
             } else {
                 "unauthorized"
             };
-            assert_golden(golden, &response);
+            SUITE.assert_golden(golden, &response);
         }
     }
 }
@@ -140,34 +106,32 @@ async fn every_invalid_token_class_is_exactly_unauthorized() {
 #[tokio::test]
 async fn an_unknown_kid_is_looked_up_once_then_refused() {
     let keys = Keys::new();
-    let state = cold_state(&keys, &[]).await;
+    let state = SUITE.cold_state(&keys, &[]).await;
     let token = keys.unpublished.sign(&user("allow")).unwrap();
     let bearer = format!("Bearer {token}");
     let (response, verdict, reason) = answer(&state, "rest-token.json", &bearer).await;
     assert_eq!((verdict, reason), ("unauthorized", "unknown_kid"));
-    assert_golden("unauthorized", &response);
+    SUITE.assert_golden("unauthorized", &response);
     let (_, _, reason) = answer(&state, "rest-token.json", &bearer).await;
     assert_eq!(reason, "penalty_window");
 }
 
 #[tokio::test]
 async fn bearer_prefix_in_any_case_or_none() {
-    let keys = Keys::new();
-    let state = state(&keys, &[]).await;
+    let (keys, state) = SUITE.keys_and_state(&[]).await;
     let token = keys.signing.sign(&user("allow")).unwrap();
-    for header in [format!("bearer {token}"), format!("BEARER  {token}"), token.clone()] {
+    for header in bearer_forms(&token) {
         let (response, verdict, _) = answer(&state, "rest-request.json", &header).await;
         assert_eq!(verdict, "allow");
-        assert_golden("rest-request-allow", &response);
+        SUITE.assert_golden("rest-request-allow", &response);
     }
 }
 
 #[tokio::test]
 async fn unknown_events_and_bad_arns_are_unauthorized_not_errors() {
-    let keys = Keys::new();
-    let state = state(&keys, &[]).await;
+    let (keys, state) = SUITE.keys_and_state(&[]).await;
     let token = keys.signing.sign(&user("allow")).unwrap();
-    let mut bad_arn = event("rest-token.json", &format!("Bearer {token}"));
+    let mut bad_arn = SUITE.event("rest-token.json", &format!("Bearer {token}"));
     bad_arn["methodArn"] = json!("arn:aws:lambda:us-east-1:1:function:x");
     for (event, reason) in [
         (json!({"hello": "world"}), "unsupported_event"),
@@ -177,19 +141,20 @@ async fn unknown_events_and_bad_arns_are_unauthorized_not_errors() {
     ] {
         let decision = decide(&state, &event).await;
         assert_eq!(decision.reason.as_str(), reason);
-        assert_golden("unauthorized", &wire(decision.response));
+        SUITE.assert_golden("unauthorized", &wire(decision.response));
     }
 }
 
 #[tokio::test]
 async fn in_cutover_a_cognito_group_opens_what_the_descope_role_of_that_name_opens() {
     let keys = Keys::new();
-    let iam = state(&keys, &CUTOVER).await;
-    let simple = state(
-        &keys,
-        &[CUTOVER.as_slice(), &[("AUTHZ_SIMPLE_RESPONSES", "true")]].concat(),
-    )
-    .await;
+    let iam = SUITE.state(&keys, &CUTOVER).await;
+    let simple = SUITE
+        .state(
+            &keys,
+            &[CUTOVER.as_slice(), &[("AUTHZ_SIMPLE_RESPONSES", "true")]].concat(),
+        )
+        .await;
     for groups in [&["reader"][..], &["admin"], &["unknown-role"], &[]] {
         let mut descope = claims();
         descope["roles"] = json!(groups);
@@ -212,7 +177,7 @@ async fn in_cutover_a_cognito_group_opens_what_the_descope_role_of_that_name_ope
             if groups == ["reader"] {
                 let (response, _, _) = answer(state, fixture, &format!("Bearer {access}")).await;
                 assert!(has_no_nulls(&response), "{response}");
-                assert_golden(&format!("{name}-cognito"), &response);
+                SUITE.assert_golden(&format!("{name}-cognito"), &response);
             }
         }
     }
@@ -220,12 +185,11 @@ async fn in_cutover_a_cognito_group_opens_what_the_descope_role_of_that_name_ope
 
 #[tokio::test]
 async fn without_cutover_settings_cognito_tokens_are_unauthorized() {
-    let keys = Keys::new();
-    let state = state(&keys, &[]).await;
+    let (keys, state) = SUITE.keys_and_state(&[]).await;
     let access = keys.signing.sign(&cognito_claims(&["admin"], false, NOW)).unwrap();
     let (response, verdict, reason) = answer(&state, "rest-token.json", &format!("Bearer {access}")).await;
     assert_eq!((verdict, reason), ("unauthorized", "wrong_issuer"));
-    assert_golden("unauthorized", &response);
+    SUITE.assert_golden("unauthorized", &response);
 }
 
 /// Issue #14: a claim copied with `AUTHZ_CONTEXT_CLAIMS` means the same whichever side vouched:
@@ -235,7 +199,7 @@ async fn without_cutover_settings_cognito_tokens_are_unauthorized() {
 async fn in_cutover_an_unverified_cognito_email_or_phone_stays_out_of_the_context() {
     let keys = Keys::new();
     let settings = [CUTOVER.as_slice(), &[("AUTHZ_CONTEXT_CLAIMS", "email,phone_number")]].concat();
-    let state = state(&keys, &settings).await;
+    let state = SUITE.state(&keys, &settings).await;
     let id = |email_verified: Value, phone_verified: Value| {
         let mut c = cognito_claims(&["reader"], true, NOW);
         c["phone_number"] = json!("+15555550100");

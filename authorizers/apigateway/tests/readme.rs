@@ -1,43 +1,23 @@
-//! The README's policy examples parse (JSON and TOML read the same) and its worked example holds.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+//! The README's policy examples parse (JSON and TOML read the same) and its worked example holds;
+//! the template caches and configures the functions as the README says.
 
-mod support;
-
-use apigateway_authorizer::{Settings, State, decide};
-use authorizer_common::Authorizer as _;
+use apigateway_authorizer::decide;
+use authorizer_common::testing::{claims, wire};
 use authz_policy::PolicyDocument;
-use descope_jwt::testing::jwks;
 use serde_json::{Value, json};
-use support::{Keys, NOW, PID, claims, serve_jwks, wire};
 
-/// The first fenced block in the README with this language tag.
-fn block(lang: &str) -> String {
-    let readme = std::fs::read_to_string(support::dir().join("../README.md")).unwrap();
-    let start = readme.find(&format!("```{lang}\n")).unwrap() + lang.len() + 4;
-    let end = start + readme[start..].find("```").unwrap();
-    readme[start..end].to_owned()
-}
+use crate::support::SUITE;
 
 #[test]
 fn readme_policy_is_the_same_in_json_and_toml() {
-    let json = PolicyDocument::parse(&block("json")).unwrap();
-    let toml = PolicyDocument::parse(&block("toml")).unwrap();
+    let json = PolicyDocument::parse(&SUITE.readme_block("json")).unwrap();
+    let toml = PolicyDocument::parse(&SUITE.readme_block("toml")).unwrap();
     assert_eq!(format!("{:?}", json.apigateway()), format!("{:?}", toml.apigateway()));
 }
 
 #[tokio::test]
 async fn readme_worked_example_holds() {
-    let keys = Keys::new();
-    let base = serve_jwks(jwks(&[&keys.signing])).await;
-    let policy = block("json");
-    let settings = Settings::from_lookup(|name| match name {
-        "DESCOPE_PROJECT_ID" => Some(PID.to_owned()),
-        "DESCOPE_JWKS_URL" => Some(format!("{base}/v2/keys/{PID}")),
-        "AUTHZ_POLICY" => Some(policy.clone()),
-        _ => None,
-    })
-    .unwrap();
-    let state = State::new(settings).unwrap().with_fixed_clock(NOW);
+    let (keys, state) = SUITE.readme_state().await;
     let mut ada = claims();
     ada["sub"] = json!("U2ada");
     ada["roles"] = json!(["viewer"]);
@@ -103,7 +83,7 @@ async fn readme_worked_example_holds() {
 /// by the same parameter.
 #[test]
 fn the_template_caches_answers_for_at_most_a_minute_by_default() {
-    let template = std::fs::read_to_string(support::dir().join("../../../infra/template.yaml")).unwrap();
+    let template = std::fs::read_to_string(SUITE.dir().join("../../../infra/template.yaml")).unwrap();
     let start = template.find("\n  AuthorizerCacheSeconds:\n").expect("the parameter");
     let block: Vec<&str> = template[start + 1..]
         .lines()
@@ -130,7 +110,7 @@ fn the_template_caches_answers_for_at_most_a_minute_by_default() {
 /// pool, so clearing CognitoUserPoolId alone must end the cutover, not the functions).
 #[test]
 fn the_template_gives_both_functions_the_same_cutover_settings() {
-    let template = std::fs::read_to_string(support::dir().join("../../../infra/template.yaml")).unwrap();
+    let template = std::fs::read_to_string(SUITE.dir().join("../../../infra/template.yaml")).unwrap();
     let env_of = |function: &str| -> Vec<String> {
         let start = template.find(&format!("  {function}:\n")).expect("the function");
         let end = start + template[start..].find("\n  # ---").unwrap();
@@ -157,7 +137,7 @@ fn the_template_gives_both_functions_the_same_cutover_settings() {
 /// The condition the dependent settings hang on is "a pool is set".
 #[test]
 fn the_cutover_condition_is_a_pool_being_set() {
-    let template = std::fs::read_to_string(support::dir().join("../../../infra/template.yaml")).unwrap();
+    let template = std::fs::read_to_string(SUITE.dir().join("../../../infra/template.yaml")).unwrap();
     assert!(
         template.contains("  CutoverMode: !Not [!Equals [!Ref CognitoUserPoolId, \"\"]]\n"),
         "CutoverMode must mean: CognitoUserPoolId is not empty"

@@ -1,9 +1,12 @@
 //! Settings from the environment: defaults, every variable, and errors naming the variable.
-#![allow(clippy::unwrap_used)]
+
 use std::collections::HashMap;
 
 use apigateway_authorizer::*;
-use authorizer_common::ConfigError;
+use authorizer_common::{
+    ConfigError,
+    testing::{DESCOPE_SETTINGS, assert_descope_settings_read},
+};
 
 const POLICY: &str = r#"{"version": 1, "apigateway": {"authenticated": ["GET /me"]}}"#;
 
@@ -23,23 +26,22 @@ fn minimal_settings_use_descope_defaults() {
 
 #[test]
 fn every_setting_is_read() {
-    let s = settings(&[
-        ("DESCOPE_PROJECT_ID", "P2abc"),
-        ("DESCOPE_BASE_URL", "http://127.0.0.1:9"),
-        ("DESCOPE_JWKS_URL", "http://127.0.0.1:9/keys"),
-        ("DESCOPE_ISSUERS", "a, b"),
-        ("DESCOPE_AUDIENCE", "P2abc"),
-        ("DESCOPE_LEEWAY_SECONDS", "10"),
-        ("AUTHZ_POLICY", POLICY),
-        ("AUTHZ_TOKEN_HEADER", "X-Session-Token"),
-        ("AUTHZ_TOKEN_QUERY", "token"),
-        ("AUTHZ_TOKEN_COOKIE", "DS"),
-        ("AUTHZ_SIMPLE_RESPONSES", "true"),
-        ("AUTHZ_CONTEXT_CLAIMS", "email, plan"),
-    ])
+    let s = settings(
+        &[
+            DESCOPE_SETTINGS.as_slice(),
+            &[
+                ("AUTHZ_POLICY", POLICY),
+                ("AUTHZ_TOKEN_HEADER", "X-Session-Token"),
+                ("AUTHZ_TOKEN_QUERY", "token"),
+                ("AUTHZ_TOKEN_COOKIE", "DS"),
+                ("AUTHZ_SIMPLE_RESPONSES", "true"),
+                ("AUTHZ_CONTEXT_CLAIMS", "email, plan"),
+            ],
+        ]
+        .concat(),
+    )
     .unwrap();
-    assert_eq!(s.descope.effective_jwks_url(), "http://127.0.0.1:9/keys");
-    assert_eq!(s.descope.accepted_issuers(), ["a", "b"]);
+    assert_descope_settings_read(&s.descope);
     assert_eq!(s.token_sources.header.as_deref(), Some("x-session-token"));
     assert_eq!(s.token_sources.query.as_deref(), Some("token"));
     assert_eq!(s.token_sources.cookie.as_deref(), Some("DS"));

@@ -2,14 +2,12 @@
 //! `src/fixtures/example-appsync-lambda-auth-request.json`, found in the dev-dependency's published
 //! source) is read by the handler: the token comes from `authorizationToken`, the operation from
 //! `requestContext.queryString` and `requestContext.operationName`.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
-
-mod support;
 
 use appsync_authorizer::decide;
-use authorizer_common::testing::aws_sample_event;
+use authorizer_common::testing::{aws_sample_event, claims};
 use serde_json::Value;
-use support::{Keys, claims, state};
+
+use crate::support::SUITE;
 
 const SAMPLE: &str = "example-appsync-lambda-auth-request.json";
 
@@ -22,8 +20,7 @@ fn text<'a>(event: &'a Value, pointer: &str) -> &'a str {
 
 #[tokio::test]
 async fn aws_sample_request_is_read_as_an_appsync_request() {
-    let keys = Keys::new();
-    let state = state(&keys, &[]).await;
+    let (keys, state) = SUITE.keys_and_state(&[]).await;
     let sample = aws_sample_event(SAMPLE);
     // The shape the handler expects, in AWS's own words (a changed name fails here, by name).
     text(&sample, "/authorizationToken");

@@ -1,17 +1,15 @@
 //! Golden tests: AppSync authorizer requests shaped like AWS's
 //! `example-appsync-lambda-auth-request.json` (with `requestHeaders`), with a token minted at a
 //! fixed clock put in at test time, against exact expected responses in `tests/golden/`.
-//! `UPDATE_GOLDEN=1 cargo test -p appsync-authorizer --test golden` rewrites the goldens.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
-
-mod support;
+//! `UPDATE_GOLDEN=1 cargo test -p appsync-authorizer --test integration golden` rewrites the goldens.
 
 use appsync_authorizer::{State, decide, handle};
-use serde_json::{Value, json};
-use support::{
-    CUTOVER, Keys, NOW, assert_golden, claims, cognito_claims, cold_state, event, event_without_token, fixture_text,
-    has_no_nulls, state,
+use authorizer_common::testing::{
+    CUTOVER, Keys, NOW, bearer_forms, claims, cognito_claims, has_no_nulls, invalid_tokens,
 };
+use serde_json::{Value, json};
+
+use crate::support::{SUITE, event_without_token};
 
 fn user(case: &str) -> Value {
     let mut c = claims();
@@ -47,8 +45,7 @@ fn bearer(token: &str) -> String {
 
 #[tokio::test]
 async fn valid_tokens_get_exact_answers() {
-    let keys = Keys::new();
-    let state = state(&keys, &[]).await;
+    let (keys, state) = SUITE.keys_and_state(&[]).await;
     for (case, fixture, golden, verdict, reason) in [
         ("allow", "query.json", "query-allow", "allow", "all_granted"),
         ("partial", "query.json", "query-partial", "allow", "fields_denied"),
@@ -63,21 +60,20 @@ async fn valid_tokens_get_exact_answers() {
         ),
     ] {
         let token = keys.signing.sign(&user(case)).unwrap();
-        let (response, got_verdict, got_reason) = answer(&state, &event(fixture, &bearer(&token))).await;
+        let (response, got_verdict, got_reason) = answer(&state, &SUITE.event(fixture, &bearer(&token))).await;
         assert_eq!((got_verdict, got_reason), (verdict, reason), "{golden}");
         let text = response.to_string();
         assert!(!text.contains(&token), "the token never appears in a response");
         assert!(!text.contains("do-not-echo"), "request headers are not echoed");
-        assert_golden(golden, &response);
+        SUITE.assert_golden(golden, &response);
     }
 }
 
 #[tokio::test]
 async fn the_refusal_names_the_operation_fields_and_is_never_cached() {
-    let keys = Keys::new();
-    let state = state(&keys, &[]).await;
+    let (keys, state) = SUITE.keys_and_state(&[]).await;
     let token = keys.signing.sign(&user("none")).unwrap();
-    let decision = decide(&state, &event("mutation.json", &bearer(&token))).await;
+    let decision = decide(&state, &SUITE.event("mutation.json", &bearer(&token))).await;
     assert_eq!(
         decision.refused,
         ["Mutation.deletePost"],
@@ -86,17 +82,16 @@ async fn the_refusal_names_the_operation_fields_and_is_never_cached() {
     assert_eq!(decision.operation_type, Some("mutation"));
     assert_eq!(decision.response.ttl_override, 0);
     // The other operation of the same document is allowed.
-    let mut mine = event("mutation.json", &bearer(&token));
+    let mut mine = SUITE.event("mutation.json", &bearer(&token));
     mine["requestContext"]["operationName"] = json!("Mine");
     let (response, verdict, _) = answer(&state, &mine).await;
     assert_eq!(verdict, "allow");
-    assert_golden("query-none", &response);
+    SUITE.assert_golden("query-none", &response);
 }
 
 #[tokio::test]
 async fn unreadable_queries_are_refused() {
-    let keys = Keys::new();
-    let state = state(&keys, &[]).await;
+    let (keys, state) = SUITE.keys_and_state(&[]).await;
     let token = keys.signing.sign(&user("allow")).unwrap();
     for (query, operation, reason) in [
         (json!("query { me "), json!(null), "unparseable_query"),
@@ -114,21 +109,21 @@ async fn unreadable_queries_are_refused() {
             "bad_fragment",
         ),
     ] {
-        let mut e = event("query.json", &bearer(&token));
+        let mut e = SUITE.event("query.json", &bearer(&token));
         e["requestContext"]["queryString"] = query.clone();
         e["requestContext"]["operationName"] = operation;
         let (response, verdict, got) = answer(&state, &e).await;
         assert_eq!((verdict, got), ("refuse", reason), "{query}");
-        assert_golden("refused", &response);
+        SUITE.assert_golden("refused", &response);
     }
 }
 
 #[tokio::test]
 async fn ttl_override_never_outlives_the_token_and_respects_the_cap() {
     let keys = Keys::new();
-    let default_cap = state(&keys, &[]).await;
-    let long_cap = state(&keys, &[("AUTHZ_MAX_TTL_SECONDS", "3600")]).await;
-    let no_cache = state(&keys, &[("AUTHZ_MAX_TTL_SECONDS", "0")]).await;
+    let default_cap = SUITE.state(&keys, &[]).await;
+    let long_cap = SUITE.state(&keys, &[("AUTHZ_MAX_TTL_SECONDS", "3600")]).await;
+    let no_cache = SUITE.state(&keys, &[("AUTHZ_MAX_TTL_SECONDS", "0")]).await;
     for (exp, state, expected) in [
         (NOW + 540, &default_cap, 300), // capped at the default maximum
         (NOW + 60, &default_cap, 60),   // the token's remaining lifetime
@@ -141,7 +136,7 @@ async fn ttl_override_never_outlives_the_token_and_respects_the_cap() {
         let mut c = user("allow");
         c["exp"] = json!(exp);
         let token = keys.signing.sign(&c).unwrap();
-        let (response, verdict, _) = answer(state, &event("query.json", &bearer(&token))).await;
+        let (response, verdict, _) = answer(state, &SUITE.event("query.json", &bearer(&token))).await;
         assert_eq!(verdict, "allow");
         assert_eq!(response["ttlOverride"], expected, "exp = NOW{:+}", exp - NOW);
     }
@@ -150,23 +145,23 @@ async fn ttl_override_never_outlives_the_token_and_respects_the_cap() {
 #[tokio::test]
 async fn a_tenant_header_decides_and_turns_caching_off() {
     let keys = Keys::new();
-    let policy = fixture_text("policy-header.json");
-    let state = state(&keys, &[("AUTHZ_POLICY", &policy)]).await;
+    let policy = SUITE.fixture_text("policy-header.json");
+    let state = SUITE.state(&keys, &[("AUTHZ_POLICY", &policy)]).await;
     let mut c = user("none");
     c["tenants"] = json!({"T2acme": {"roles": ["tenant-admin"]}, "T2globex": {"roles": []}});
     c["dct"] = json!("T2globex");
     let token = keys.signing.sign(&c).unwrap();
 
-    let (response, verdict, reason) = answer(&state, &event("tenant-query.json", &bearer(&token))).await;
+    let (response, verdict, reason) = answer(&state, &SUITE.event("tenant-query.json", &bearer(&token))).await;
     assert_eq!((verdict, reason), ("allow", "all_granted"));
     assert!(
         !response.to_string().contains("do-not-echo"),
         "request headers are not echoed"
     );
-    assert_golden("tenant-header-allow", &response);
+    SUITE.assert_golden("tenant-header-allow", &response);
 
     for tenant in [Some("T2globex"), Some("T2unknown"), None] {
-        let mut e = event("tenant-query.json", &bearer(&token));
+        let mut e = SUITE.event("tenant-query.json", &bearer(&token));
         let headers = e["requestHeaders"].as_object_mut().unwrap();
         headers.remove("X-Tenant-Id");
         if let Some(t) = tenant {
@@ -181,7 +176,7 @@ async fn a_tenant_header_decides_and_turns_caching_off() {
         assert_eq!(decision.response.ttl_override, 0);
     }
     // A query not touching tenant fields: authorized, User.email denied, still never cached.
-    let (response, verdict, _) = answer(&state, &event("query.json", &bearer(&token))).await;
+    let (response, verdict, _) = answer(&state, &SUITE.event("query.json", &bearer(&token))).await;
     assert_eq!(verdict, "allow");
     assert_eq!(response["ttlOverride"], 0);
     assert_eq!(response["deniedFields"], json!(["Query.tenantUsers", "User.email"]));
@@ -189,56 +184,18 @@ async fn a_tenant_header_decides_and_turns_caching_off() {
 
 #[tokio::test]
 async fn every_invalid_token_class_is_exactly_not_authorized() {
-    let keys = Keys::new();
-    let state = state(&keys, &[]).await;
-    let sign = |edit: &dyn Fn(&mut Value)| {
-        let mut c = user("allow");
-        edit(&mut c);
-        keys.signing.sign(&c).unwrap()
-    };
-    let valid = sign(&|_| {});
-    let (signing_input, _) = valid.rsplit_once('.').unwrap();
-    let forged = keys.impostor.sign(&user("allow")).unwrap();
-    let bad_signature = format!("{signing_input}.{}", forged.rsplit_once('.').unwrap().1);
-    let classes: Vec<(&str, Option<String>, &str)> = vec![
-        ("missing", None, "missing_token"),
-        ("empty", Some("  ".into()), "missing_token"),
-        ("malformed", Some("Bearer not-a-jwt".into()), "malformed"),
-        ("malformed-scheme", Some("Basic dXNlcjpwYXNz".into()), "malformed"),
-        (
-            "expired",
-            Some(bearer(&sign(&|c| c["exp"] = json!(NOW - 60)))),
-            "expired",
-        ),
-        ("bad-signature", Some(bearer(&bad_signature)), "bad_signature"),
-        (
-            "wrong-issuer",
-            Some(bearer(&sign(&|c| {
-                c["iss"] = json!("https://api.descope.com/P2someoneelse")
-            }))),
-            "wrong_issuer",
-        ),
-        (
-            "refresh-token",
-            Some(bearer(&sign(&|c| c["drn"] = json!("DSR")))),
-            "refresh_token",
-        ),
-        (
-            "unknown-kid",
-            Some(bearer(&keys.unpublished.sign(&user("allow")).unwrap())),
-            // Just after the prefetch the verifier refuses an unknown kid without refetching.
-            "penalty_window",
-        ),
-    ];
+    let (keys, state) = SUITE.keys_and_state(&[]).await;
+    let mut classes = invalid_tokens(&keys, &user("allow"));
+    classes.insert(1, ("empty", Some("  ".into()), "missing_token"));
     for (class, token, reason) in &classes {
         for fixture in ["query.json", "mutation.json", "tenant-query.json"] {
             let event = match token {
                 None => event_without_token(fixture),
-                Some(t) => event(fixture, t),
+                Some(t) => SUITE.event(fixture, t),
             };
             let (response, verdict, got) = answer(&state, &event).await;
             assert_eq!((verdict, got), ("unauthorized", *reason), "{fixture} {class}");
-            assert_golden("unauthorized", &response);
+            SUITE.assert_golden("unauthorized", &response);
             // `handle` answers the same, and never fails.
             assert_eq!(handle(&state, event).await.unwrap(), response);
         }
@@ -246,33 +203,31 @@ async fn every_invalid_token_class_is_exactly_not_authorized() {
 }
 
 #[tokio::test]
-async fn an_unknown_kid_is_looked_up_once_then_refused() {
-    let keys = Keys::new();
-    let state = cold_state(&keys, &[]).await;
-    let token = bearer(&keys.unpublished.sign(&user("allow")).unwrap());
-    let (response, verdict, reason) = answer(&state, &event("query.json", &token)).await;
-    assert_eq!((verdict, reason), ("unauthorized", "unknown_kid"));
-    assert_golden("unauthorized", &response);
-    let (_, _, reason) = answer(&state, &event("query.json", &token)).await;
-    assert_eq!(reason, "penalty_window");
-}
-
-#[tokio::test]
 async fn bearer_prefix_in_any_case_or_none() {
-    let keys = Keys::new();
-    let state = state(&keys, &[]).await;
+    let (keys, state) = SUITE.keys_and_state(&[]).await;
     let token = keys.signing.sign(&user("allow")).unwrap();
-    for header in [format!("bearer {token}"), format!("BEARER  {token}"), token.clone()] {
-        let (response, verdict, _) = answer(&state, &event("query.json", &header)).await;
+    for header in bearer_forms(&token) {
+        let (response, verdict, _) = answer(&state, &SUITE.event("query.json", &header)).await;
         assert_eq!(verdict, "allow");
-        assert_golden("query-allow", &response);
+        SUITE.assert_golden("query-allow", &response);
     }
 }
 
 #[tokio::test]
-async fn unknown_events_are_not_authorized_not_errors() {
+async fn an_unknown_kid_is_looked_up_once_then_refused() {
     let keys = Keys::new();
-    let state = state(&keys, &[]).await;
+    let state = SUITE.cold_state(&keys, &[]).await;
+    let token = bearer(&keys.unpublished.sign(&user("allow")).unwrap());
+    let (response, verdict, reason) = answer(&state, &SUITE.event("query.json", &token)).await;
+    assert_eq!((verdict, reason), ("unauthorized", "unknown_kid"));
+    SUITE.assert_golden("unauthorized", &response);
+    let (_, _, reason) = answer(&state, &SUITE.event("query.json", &token)).await;
+    assert_eq!(reason, "penalty_window");
+}
+
+#[tokio::test]
+async fn unknown_events_are_not_authorized_not_errors() {
+    let (keys, state) = SUITE.keys_and_state(&[]).await;
     let token = keys.signing.sign(&user("allow")).unwrap();
     for event in [
         json!({"hello": "world"}),
@@ -283,18 +238,17 @@ async fn unknown_events_are_not_authorized_not_errors() {
     ] {
         let (response, verdict, reason) = answer(&state, &event).await;
         assert_eq!((verdict, reason), ("unauthorized", "unsupported_event"), "{event}");
-        assert_golden("unauthorized", &response);
+        SUITE.assert_golden("unauthorized", &response);
     }
     // A token that is not a string counts as missing.
-    let mut e = event("query.json", "x");
+    let mut e = SUITE.event("query.json", "x");
     e["authorizationToken"] = json!(42);
     assert_eq!(answer(&state, &e).await.2, "missing_token");
 }
 
 #[tokio::test]
 async fn in_cutover_a_cognito_group_opens_what_the_descope_role_of_that_name_opens() {
-    let keys = Keys::new();
-    let state = state(&keys, &CUTOVER).await;
+    let (keys, state) = SUITE.keys_and_state(&CUTOVER).await;
     for groups in [&["admin", "editor"][..], &["editor"], &[]] {
         let mut descope = claims();
         descope["roles"] = json!(groups);
@@ -302,9 +256,9 @@ async fn in_cutover_a_cognito_group_opens_what_the_descope_role_of_that_name_ope
         let access = keys.signing.sign(&cognito_claims(groups, false, NOW)).unwrap();
         let id = keys.signing.sign(&cognito_claims(groups, true, NOW)).unwrap();
         for fixture in ["query.json", "mutation.json"] {
-            let (expected, verdict, reason) = answer(&state, &event(fixture, &bearer(&descope))).await;
+            let (expected, verdict, reason) = answer(&state, &SUITE.event(fixture, &bearer(&descope))).await;
             for token in [&access, &id] {
-                let (response, got_verdict, got_reason) = answer(&state, &event(fixture, &bearer(token))).await;
+                let (response, got_verdict, got_reason) = answer(&state, &SUITE.event(fixture, &bearer(token))).await;
                 let case = format!("{fixture} {groups:?}");
                 assert_eq!((got_verdict, got_reason), (verdict, reason), "{case}");
                 for key in ["isAuthorized", "deniedFields", "ttlOverride"] {
@@ -318,8 +272,8 @@ async fn in_cutover_a_cognito_group_opens_what_the_descope_role_of_that_name_ope
                 }
             }
             if groups == ["editor"] && fixture == "query.json" {
-                let (response, _, _) = answer(&state, &event(fixture, &bearer(&access))).await;
-                assert_golden("query-cognito", &response);
+                let (response, _, _) = answer(&state, &SUITE.event(fixture, &bearer(&access))).await;
+                SUITE.assert_golden("query-cognito", &response);
             }
         }
     }
@@ -363,8 +317,8 @@ async fn a_token_denied_a_mutation_or_subscription_is_never_cached_by_default() 
             if let Some(policy) = policy {
                 vars.push(("AUTHZ_POLICY", policy));
             }
-            let state = state(&keys, &vars).await;
-            let (response, verdict, _) = answer(&state, &event("query.json", &bearer(&token))).await;
+            let state = SUITE.state(&keys, &vars).await;
+            let (response, verdict, _) = answer(&state, &SUITE.event("query.json", &bearer(&token))).await;
             assert_eq!(verdict, "allow", "{case}");
             assert_eq!(
                 response["ttlOverride"], expected,

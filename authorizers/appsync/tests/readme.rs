@@ -1,44 +1,23 @@
 //! The README's policy examples parse (JSON and TOML read the same) and its worked example holds.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-mod support;
-
-use appsync_authorizer::{Settings, State, decide};
-use authorizer_common::Authorizer as _;
+use appsync_authorizer::decide;
+use authorizer_common::testing::{NOW, claims};
 use authz_policy::PolicyDocument;
-use descope_jwt::testing::jwks;
 use serde_json::{Value, json};
-use support::{Keys, NOW, PID, claims, serve_jwks};
 
-/// The first fenced block in the README with this language tag.
-fn block(lang: &str) -> String {
-    let readme = std::fs::read_to_string(support::dir().join("../README.md")).unwrap();
-    let start = readme.find(&format!("```{lang}\n")).unwrap() + lang.len() + 4;
-    let end = start + readme[start..].find("```").unwrap();
-    readme[start..end].to_owned()
-}
+use crate::support::SUITE;
 
 #[test]
 fn readme_policy_is_the_same_in_json_and_toml() {
-    let json = PolicyDocument::parse(&block("json")).unwrap();
-    let toml = PolicyDocument::parse(&block("toml")).unwrap();
+    let json = PolicyDocument::parse(&SUITE.readme_block("json")).unwrap();
+    let toml = PolicyDocument::parse(&SUITE.readme_block("toml")).unwrap();
     assert!(json.appsync().is_some());
     assert_eq!(format!("{:?}", json.appsync()), format!("{:?}", toml.appsync()));
 }
 
 #[tokio::test]
 async fn readme_worked_example_holds() {
-    let keys = Keys::new();
-    let base = serve_jwks(jwks(&[&keys.signing])).await;
-    let policy = block("json");
-    let settings = Settings::from_lookup(|name| match name {
-        "DESCOPE_PROJECT_ID" => Some(PID.to_owned()),
-        "DESCOPE_JWKS_URL" => Some(format!("{base}/v2/keys/{PID}")),
-        "AUTHZ_POLICY" => Some(policy.clone()),
-        _ => None,
-    })
-    .unwrap();
-    let state = State::new(settings).unwrap().with_fixed_clock(NOW);
+    let (keys, state) = SUITE.readme_state().await;
     let mut ada = claims();
     ada["sub"] = json!("U2ada");
     ada["exp"] = json!(NOW + 600);

@@ -1,9 +1,12 @@
 //! Settings from the environment: defaults, every variable, and errors naming the variable.
-#![allow(clippy::unwrap_used)]
+
 use std::collections::HashMap;
 
 use appsync_authorizer::*;
-use authorizer_common::ConfigError;
+use authorizer_common::{
+    ConfigError,
+    testing::{DESCOPE_SETTINGS, assert_descope_settings_read},
+};
 
 const POLICY: &str = r#"{"version": 1, "appsync": {"roles": {"admin": ["User.email"]}}}"#;
 
@@ -24,22 +27,21 @@ fn minimal_settings_use_defaults() {
 
 #[test]
 fn every_setting_is_read() {
-    let s = settings(&[
-        ("DESCOPE_PROJECT_ID", "P2abc"),
-        ("DESCOPE_BASE_URL", "http://127.0.0.1:9"),
-        ("DESCOPE_JWKS_URL", "http://127.0.0.1:9/keys"),
-        ("DESCOPE_ISSUERS", "a, b"),
-        ("DESCOPE_AUDIENCE", "P2abc"),
-        ("DESCOPE_LEEWAY_SECONDS", "10"),
-        ("AUTHZ_POLICY", POLICY),
-        ("AUTHZ_MAX_TTL_SECONDS", "3600"),
-        ("AUTHZ_CONTEXT_CLAIMS", "email, plan"),
-        ("AUTHZ_RESOLVERS_ENFORCE_IDENTITY", "true"),
-    ])
+    let s = settings(
+        &[
+            DESCOPE_SETTINGS.as_slice(),
+            &[
+                ("AUTHZ_POLICY", POLICY),
+                ("AUTHZ_MAX_TTL_SECONDS", "3600"),
+                ("AUTHZ_CONTEXT_CLAIMS", "email, plan"),
+                ("AUTHZ_RESOLVERS_ENFORCE_IDENTITY", "true"),
+            ],
+        ]
+        .concat(),
+    )
     .unwrap();
     assert!(s.resolvers_enforce_identity);
-    assert_eq!(s.descope.effective_jwks_url(), "http://127.0.0.1:9/keys");
-    assert_eq!(s.descope.accepted_issuers(), ["a", "b"]);
+    assert_descope_settings_read(&s.descope);
     assert_eq!(s.max_ttl_seconds, 3600);
     assert_eq!(s.context_claims, ["email", "plan"]);
 }

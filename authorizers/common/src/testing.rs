@@ -1,15 +1,240 @@
-//! Helpers the functions' tests share (feature `test-util`): signing keys, a JWKS served on
-//! loopback, golden-file comparison, and the template's metric filters and dashboard
-//! ([`metrics`]). Test code: it panics on a broken expectation.
+//! The harness the functions' tests share (feature `test-util`): signing keys, a JWKS served on
+//! loopback, session claims at a fixed clock, a crate's fixtures, goldens and state under test
+//! ([`Suite`]), the compiled function under the Lambda Runtime API stand-in ([`runtime`]), the
+//! Descope emulator and moto as the identity providers of end-to-end tests ([`e2e`]), and the
+//! template's metric filters and dashboard ([`metrics`]). Test code: it panics on a broken
+//! expectation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod e2e;
 pub mod metrics;
+pub mod runtime;
 
-use std::path::Path;
+use std::{
+    collections::HashMap,
+    marker::PhantomData,
+    path::{Path, PathBuf},
+};
 
 use axum::{Router, routing::get};
-use descope_jwt::testing::TestKey;
-use serde_json::Value;
+use descope_jwt::testing::{TestKey, jwks};
+use serde_json::{Value, json};
+
+use crate::Authorizer;
+
+/// The Descope project of the golden tests.
+pub const PID: &str = "P2goldenproject000000000001";
+/// The fixed clock of the golden tests (2026-01-01T00:00:00Z): goldens never depend on time.
+pub const NOW: i64 = 1_767_225_600;
+
+/// Session claims of user `U2golden` of [`PID`] at [`NOW`]; tests add roles and tenants.
+pub fn claims() -> Value {
+    json!({
+        "sub": "U2golden00000000000000000001",
+        "iss": format!("https://api.descope.com/{PID}"),
+        "drn": "DS",
+        "iat": NOW - 60,
+        "exp": NOW + 540,
+        "amr": ["pwd"],
+        "roles": [],
+        "permissions": [],
+        "tenants": {},
+        "email": "ada@example.com",
+    })
+}
+
+/// One crate's tests: its `tests/` directory (fixture events with a `$TOKEN` placeholder, the
+/// policy `fixtures/policy.json`, goldens, the README beside it) and the authorizer `A` they test.
+pub struct Suite<A> {
+    manifest_dir: &'static str,
+    authorizer: PhantomData<fn() -> A>,
+}
+
+impl<A> Suite<A> {
+    /// The suite of the crate at `manifest_dir` (its `env!("CARGO_MANIFEST_DIR")`).
+    pub const fn new(manifest_dir: &'static str) -> Self {
+        Self {
+            manifest_dir,
+            authorizer: PhantomData,
+        }
+    }
+
+    /// The crate's `tests/` directory.
+    pub fn dir(&self) -> PathBuf {
+        Path::new(self.manifest_dir).join("tests")
+    }
+
+    /// `tests/fixtures/<name>`, as text.
+    pub fn fixture_text(&self, name: &str) -> String {
+        let path = self.dir().join("fixtures").join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// `tests/fixtures/<name>`, parsed.
+    pub fn fixture(&self, name: &str) -> Value {
+        serde_json::from_str(&self.fixture_text(name)).unwrap()
+    }
+
+    /// A fixture event with `$TOKEN` replaced by `authorization` (the whole header value).
+    pub fn event(&self, fixture: &str, authorization: &str) -> Value {
+        let text = self.fixture_text(fixture).replace("$TOKEN", authorization);
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// Compares `actual` with `tests/golden/<name>.json` (see [`assert_golden`]).
+    #[track_caller]
+    pub fn assert_golden(&self, name: &str, actual: &Value) {
+        assert_golden(&self.dir(), name, actual);
+    }
+
+    /// The first fenced block with this language tag in the crate's README.
+    pub fn readme_block(&self, lang: &str) -> String {
+        let readme = std::fs::read_to_string(Path::new(self.manifest_dir).join("README.md")).unwrap();
+        let start = readme.find(&format!("```{lang}\n")).unwrap() + lang.len() + 4;
+        let end = start + readme[start..].find("```").unwrap();
+        readme[start..end].to_owned()
+    }
+}
+
+impl<A: Authorizer> Suite<A> {
+    /// The state verifying [`PID`]'s tokens against `keys.signing` served on loopback, with the
+    /// policy `fixtures/policy.json`, the `email` claim copied, `extra` on top, at the fixed
+    /// clock [`NOW`], its keys prefetched.
+    pub async fn state(&self, keys: &Keys, extra: &[(&str, &str)]) -> A {
+        let state = self.cold_state(keys, extra).await;
+        state.prefetch().await.unwrap();
+        state
+    }
+
+    /// Fresh [`Keys`] and [`Suite::state`] for them.
+    pub async fn keys_and_state(&self, extra: &[(&str, &str)]) -> (Keys, A) {
+        let keys = Keys::new();
+        let state = self.state(&keys, extra).await;
+        (keys, state)
+    }
+
+    /// Fresh [`Keys`] and the state with the README's JSON policy alone (see [`Suite::state_of`]).
+    pub async fn readme_state(&self) -> (Keys, A) {
+        let keys = Keys::new();
+        let state = self
+            .state_of(&keys, &[("AUTHZ_POLICY", &self.readme_block("json"))])
+            .await;
+        (keys, state)
+    }
+
+    /// [`Suite::state`] without the prefetch: the first token fetches the keys.
+    pub async fn cold_state(&self, keys: &Keys, extra: &[(&str, &str)]) -> A {
+        let policy = self.fixture_text("policy.json");
+        let mut vars = vec![("AUTHZ_POLICY", policy.as_str()), ("AUTHZ_CONTEXT_CLAIMS", "email")];
+        vars.extend_from_slice(extra);
+        self.state_of(keys, &vars).await
+    }
+
+    /// The state from `vars` alone (the policy included), verifying [`PID`]'s tokens against
+    /// `keys.signing` served on loopback (in cutover mode the pool's keys too), at the fixed clock
+    /// [`NOW`]; keys not prefetched. A later pair overrides an earlier one of the same name.
+    pub async fn state_of(&self, keys: &Keys, vars: &[(&str, &str)]) -> A {
+        let base = serve_jwks(jwks(&[&keys.signing])).await;
+        let mut map: HashMap<String, String> = HashMap::from([
+            ("DESCOPE_PROJECT_ID".into(), PID.into()),
+            ("DESCOPE_JWKS_URL".into(), format!("{base}/v2/keys/{PID}")),
+        ]);
+        for (k, v) in vars {
+            map.insert((*k).into(), (*v).into());
+        }
+        if map.contains_key("COGNITO_USER_POOL_ID") {
+            // The pool's keys are served beside Descope's: the same server answers every path.
+            map.entry("COGNITO_ENDPOINT_URL".into()).or_insert(base);
+        }
+        A::from_lookup(|name| map.get(name).cloned())
+            .unwrap()
+            .with_fixed_clock(NOW)
+    }
+}
+
+/// Every Descope setting, none at its default (see [`assert_descope_settings_read`]).
+pub const DESCOPE_SETTINGS: [(&str, &str); 6] = [
+    ("DESCOPE_PROJECT_ID", "P2abc"),
+    ("DESCOPE_BASE_URL", "http://127.0.0.1:9"),
+    ("DESCOPE_JWKS_URL", "http://127.0.0.1:9/keys"),
+    ("DESCOPE_ISSUERS", "a, b"),
+    ("DESCOPE_AUDIENCE", "P2abc"),
+    ("DESCOPE_LEEWAY_SECONDS", "10"),
+];
+
+/// Asserts that the verifier settings read from [`DESCOPE_SETTINGS`] say what they set.
+#[track_caller]
+pub fn assert_descope_settings_read(descope: &descope_jwt::Config) {
+    assert_eq!(descope.effective_jwks_url(), "http://127.0.0.1:9/keys");
+    assert_eq!(descope.accepted_issuers(), ["a", "b"]);
+}
+
+/// A class of token every authorizer refuses: its name, the `Authorization` value (`None`: no
+/// token at all) and the reason the decision line gives.
+pub type InvalidToken = (&'static str, Option<String>, &'static str);
+
+/// Every class of invalid token, made with `keys` from the valid `claims`. For a state whose keys
+/// were just prefetched: an unknown kid is then refused without a refetch (`penalty_window`).
+pub fn invalid_tokens(keys: &Keys, claims: &Value) -> Vec<InvalidToken> {
+    let sign = |edit: &dyn Fn(&mut Value)| {
+        let mut c = claims.clone();
+        edit(&mut c);
+        format!("Bearer {}", keys.signing.sign(&c).unwrap())
+    };
+    let valid = keys.signing.sign(claims).unwrap();
+    let (signing_input, _) = valid.rsplit_once('.').unwrap();
+    let forged = keys.impostor.sign(claims).unwrap();
+    let bad_signature = format!("Bearer {signing_input}.{}", forged.rsplit_once('.').unwrap().1);
+    vec![
+        ("missing", None, "missing_token"),
+        ("malformed", Some("Bearer not-a-jwt".into()), "malformed"),
+        ("malformed-scheme", Some("Basic dXNlcjpwYXNz".into()), "malformed"),
+        ("expired", Some(sign(&|c| c["exp"] = json!(NOW - 60))), "expired"),
+        ("bad-signature", Some(bad_signature), "bad_signature"),
+        (
+            "wrong-issuer",
+            Some(sign(&|c| c["iss"] = json!("https://api.descope.com/P2someoneelse"))),
+            "wrong_issuer",
+        ),
+        (
+            "refresh-token",
+            Some(sign(&|c| c["drn"] = json!("DSR"))),
+            "refresh_token",
+        ),
+        (
+            "unknown-kid",
+            Some(format!("Bearer {}", keys.unpublished.sign(claims).unwrap())),
+            "penalty_window",
+        ),
+    ]
+}
+
+/// The `Authorization` values that carry `token`: the `Bearer` prefix in any case, or none.
+pub fn bearer_forms(token: &str) -> [String; 3] {
+    [format!("bearer {token}"), format!("BEARER  {token}"), token.to_owned()]
+}
+
+/// A handler's answer in wire form: the response JSON, or the error as lambda_runtime posts it.
+pub fn wire<E: Into<lambda_runtime::Diagnostic>>(result: Result<Value, E>) -> Value {
+    match result {
+        Ok(v) => v,
+        Err(e) => serde_json::to_value(e.into()).unwrap(),
+    }
+}
+
+/// Whether `pattern` matches all of `text`, `*` standing for any run of characters (as in IAM
+/// resources and CloudWatch filter values).
+pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+    fn glob(p: &[u8], t: &[u8]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => glob(&p[1..], t) || (!t.is_empty() && glob(p, &t[1..])),
+            (Some(a), Some(b)) if a == b => glob(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    glob(pattern.as_bytes(), text.as_bytes())
+}
 
 /// The published signing key, a key that is not published, and an impostor using the published kid.
 pub struct Keys {

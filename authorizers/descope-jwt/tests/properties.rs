@@ -1,17 +1,14 @@
 //! Properties over arbitrary input: the verifier never panics, and never accepts a token that
 //! differs in any way from one Descope signed.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
-
-mod support;
 
 use std::sync::OnceLock;
 
+use crate::support::{Answer, JwksServer};
 use descope_jwt::{
     Config, Verifier,
     testing::{TestKey, jwks, session_claims},
 };
 use proptest::prelude::*;
-use support::{Answer, JwksServer};
 
 const PID: &str = "P2testproject0000000000001";
 

@@ -1,12 +1,10 @@
 //! The verifier's contract, case by case: which tokens are accepted, which are refused and why,
 //! and how keys are fetched. Keys are generated here, the JWKS is served on 127.0.0.1, and every
 //! token is minted for its case.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
-
-mod support;
 
 use std::{sync::Arc, time::Duration};
 
+use crate::support::{Answer, JwksServer, closed_port_url};
 use aws_lc_rs::hmac;
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD as B64};
 use descope_jwt::{
@@ -14,7 +12,6 @@ use descope_jwt::{
     testing::{TestKey, cognito_access_claims, cognito_id_claims, jwks, now, session_claims},
 };
 use serde_json::{Value, json};
-use support::{Answer, JwksServer, closed_port_url};
 
 const PID: &str = "P2testproject0000000000001";
 

@@ -7,27 +7,22 @@
 //!   `AdminLinkProviderForUser` request the SDK sends;
 //! - the compiled `presignup-linker` binary under a Lambda Runtime API stand-in, pointed at that
 //!   endpoint through the standard `AWS_ENDPOINT_URL`, and a cold start with a bad setting.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::{
-    path::Path,
     process::Child,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
+use authorizer_common::testing::runtime::{InitFailure, Reply, RuntimeApi, finish, spawn_function};
 use axum::{Router, body::Bytes, extract::State, http::HeaderMap, routing::post};
-use lambda_runtime_stub::{Reply, RuntimeApi, finish, function_command};
 use moto_harness::{Moto, UserPool, client_for};
 use presignup_linker::{Config, Directory, DirectoryUser, Link, REFUSAL_MESSAGE, cognito::CognitoDirectory, handle};
 use serde_json::{Value, json};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_presignup-linker");
+use crate::support::SUITE;
 
-fn fixture(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
+const BINARY: &str = env!("CARGO_BIN_EXE_presignup-linker");
 
 // ---------------------------------------------------------------------------------------- moto
 
@@ -136,7 +131,7 @@ async fn sub_decisions_over_moto() {
     let directory = CognitoDirectory::new(moto.client());
     let config = Config::default();
     let event = |sub: &str| {
-        let mut event = fixture("descope-imported-sign-in.json");
+        let mut event = SUITE.fixture("descope-imported-sign-in.json");
         event["userPoolId"] = json!(pool_id);
         event["request"]["userAttributes"]["custom:cognitoPoolId"] = json!(pool_id);
         event["request"]["userAttributes"]["custom:cognitoSub"] = json!(sub);
@@ -164,7 +159,7 @@ async fn decisions_over_moto() {
     let directory = CognitoDirectory::new(moto.client());
     let config = Config::default();
     let event = |email: &str| {
-        let mut event = fixture("descope-first-sign-in.json");
+        let mut event = SUITE.fixture("descope-first-sign-in.json");
         event["userPoolId"] = json!(pool);
         event["request"]["userAttributes"]["email"] = json!(email);
         event
@@ -181,7 +176,7 @@ async fn decisions_over_moto() {
         .unwrap_err();
     assert_eq!(unverified.label(), "existing_email_not_verified");
     // Native sign-ups never reach Cognito.
-    let native = fixture("native-sign-up.json");
+    let native = SUITE.fixture("native-sign-up.json");
     assert_eq!(handle(&config, &directory, native.clone()).await.unwrap(), native);
 }
 
@@ -281,7 +276,7 @@ fn expected_link(pool: &str, filter: &str, subject: &str) -> Vec<(String, Value)
 async fn the_exact_admin_link_provider_for_user_request() {
     let (url, recorded) = recording_endpoint().await;
     let directory = CognitoDirectory::new(client_for(&url));
-    let event = fixture("descope-first-sign-in.json");
+    let event = SUITE.fixture("descope-first-sign-in.json");
     let response = handle(&Config::default(), &directory, event.clone()).await.unwrap();
     assert_eq!(response, event);
     assert_eq!(*recorded.lock().unwrap(), expected_calls("us-east-1_HybridPool"));
@@ -289,36 +284,46 @@ async fn the_exact_admin_link_provider_for_user_request() {
 
 // ------------------------------------------------------------- the binary under a runtime
 
-fn spawn(api: &RuntimeApi, env: &[(&str, &str)]) -> Child {
-    let mut command = function_command(BINARY, api, "presignup-linker");
-    command
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test");
-    for (name, value) in env {
-        command.env(name, value);
+/// The function's settings: a region and dummy credentials for the SDK, and `env`.
+fn settings(env: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    let mut settings = vec![
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+    ];
+    settings.extend(env.iter().map(|(name, value)| (*name, (*value).to_owned())));
+    settings
+}
+
+/// The binary against the recording endpoint, and the calls it records.
+async fn spawn_recorded() -> (RuntimeApi, Child, Recorded) {
+    let (url, recorded) = recording_endpoint().await;
+    let api = RuntimeApi::start().await.unwrap();
+    let child = spawn_function(BINARY, &api, &settings(&[("AWS_ENDPOINT_URL", &url)]));
+    (api, child, recorded)
+}
+
+/// Invokes the function with `event`, which must come back unchanged (20 s at the most).
+async fn assert_passed_back(api: &mut RuntimeApi, event: &Value) {
+    match api.invoke(event.clone(), Duration::from_secs(20)).await.unwrap() {
+        Reply::Response { body, .. } => assert_eq!(&body, event),
+        other => panic!("expected the event back, got {other:?}"),
     }
-    command.spawn().unwrap()
 }
 
 #[tokio::test]
 async fn the_binary_links_and_refuses_through_the_runtime_api() {
-    let (url, recorded) = recording_endpoint().await;
-    let mut api = RuntimeApi::start().await.unwrap();
-    let child = spawn(&api, &[("AWS_ENDPOINT_URL", &url)]);
+    let (mut api, child, recorded) = spawn_recorded().await;
     let wait = Duration::from_secs(20);
 
-    let event = fixture("descope-first-sign-in.json");
-    match api.invoke(event.clone(), wait).await.unwrap() {
-        Reply::Response { body, .. } => assert_eq!(body, event),
-        other => panic!("expected the event back, got {other:?}"),
-    }
+    let event = SUITE.fixture("descope-first-sign-in.json");
+    assert_passed_back(&mut api, &event).await;
     assert_eq!(*recorded.lock().unwrap(), expected_calls("us-east-1_HybridPool"));
 
     // The stand-in has ada verified; an unverified incoming email is refused with the message
     // Cognito shows after "PreSignUp failed with error".
     match api
-        .invoke(fixture("descope-unverified-email.json"), wait)
+        .invoke(SUITE.fixture("descope-unverified-email.json"), wait)
         .await
         .unwrap()
     {
@@ -328,11 +333,8 @@ async fn the_binary_links_and_refuses_through_the_runtime_api() {
         ),
         other => panic!("expected a refusal, got {other:?}"),
     }
-    let native = fixture("native-sign-up.json");
-    match api.invoke(native.clone(), wait).await.unwrap() {
-        Reply::Response { body, .. } => assert_eq!(body, native),
-        other => panic!("expected the event back, got {other:?}"),
-    }
+    let native = SUITE.fixture("native-sign-up.json");
+    assert_passed_back(&mut api, &native).await;
 
     let (_, output) = finish(child, Duration::ZERO);
     assert!(
@@ -344,18 +346,13 @@ async fn the_binary_links_and_refuses_through_the_runtime_api() {
 
 #[tokio::test]
 async fn the_binary_links_by_sub_and_refuses_every_kind_alike() {
-    let (url, recorded) = recording_endpoint().await;
-    let mut api = RuntimeApi::start().await.unwrap();
-    let child = spawn(&api, &[("AWS_ENDPOINT_URL", &url)]);
+    let (mut api, child, recorded) = spawn_recorded().await;
     let wait = Duration::from_secs(20);
 
     // Ada's Descope identity (email bob@..., signed in through a tenant's SSO) carries her sub:
     // linked to ada by sub, the email never looked up.
-    let imported = fixture("descope-imported-sign-in.json");
-    match api.invoke(imported.clone(), wait).await.unwrap() {
-        Reply::Response { body, .. } => assert_eq!(body, imported),
-        other => panic!("expected the event back, got {other:?}"),
-    }
+    let imported = SUITE.fixture("descope-imported-sign-in.json");
+    assert_passed_back(&mut api, &imported).await;
     assert_eq!(
         *recorded.lock().unwrap(),
         expected_link(
@@ -369,12 +366,17 @@ async fn the_binary_links_by_sub_and_refuses_every_kind_alike() {
     // Refusals of every kind: the same bytes back.
     let mut unknown_sub = imported.clone();
     unknown_sub["request"]["userAttributes"]["custom:cognitoSub"] = json!("ffffffff-0000-0000-0000-000000000000");
-    let mut sso_email = fixture("descope-first-sign-in.json");
+    let mut sso_email = SUITE.fixture("descope-first-sign-in.json");
     sso_email["request"]["userAttributes"]["custom:descopeAmr"] = json!("[\"fed\"]");
-    let mut bad = fixture("descope-first-sign-in.json");
+    let mut bad = SUITE.fixture("descope-first-sign-in.json");
     bad["userName"] = json!("Descope_");
     let mut bodies = Vec::new();
-    for event in [unknown_sub, fixture("descope-unverified-email.json"), sso_email, bad] {
+    for event in [
+        unknown_sub,
+        SUITE.fixture("descope-unverified-email.json"),
+        sso_email,
+        bad,
+    ] {
         match api.invoke(event, wait).await.unwrap() {
             Reply::Error { body, .. } => bodies.push(serde_json::to_string(&body).unwrap()),
             other => panic!("expected a refusal, got {other:?}"),
@@ -404,30 +406,22 @@ async fn the_binary_links_by_sub_and_refuses_every_kind_alike() {
 
 #[tokio::test]
 async fn a_bad_link_setting_stops_the_cold_start() {
-    let mut api = RuntimeApi::start().await.unwrap();
-    let child = spawn(&api, &[("EMAIL_LINK_TRUSTED_AMR", "Email")]);
-    match api.reply(Duration::from_secs(20)).await {
-        Some(Reply::InitError { body, .. }) => {
-            let message = body["errorMessage"].as_str().unwrap_or_default().to_owned();
-            assert!(message.contains("EMAIL_LINK_TRUSTED_AMR"), "{message}");
-        }
-        other => panic!("expected an init error, got {other:?}"),
-    }
-    let (code, _) = finish(child, Duration::from_secs(10));
-    assert_eq!(code, Some(1));
+    let failure = InitFailure::of(BINARY, &settings(&[("EMAIL_LINK_TRUSTED_AMR", "Email")])).await;
+    assert!(
+        failure.message().contains("EMAIL_LINK_TRUSTED_AMR"),
+        "{}",
+        failure.message()
+    );
+    failure.assert_stopped();
 }
 
 #[tokio::test]
 async fn a_bad_provider_name_stops_the_cold_start() {
-    let mut api = RuntimeApi::start().await.unwrap();
-    let child = spawn(&api, &[("DESCOPE_PROVIDER_NAME", "Descope_Prod")]);
-    match api.reply(Duration::from_secs(20)).await {
-        Some(Reply::InitError { body, .. }) => {
-            let message = body["errorMessage"].as_str().unwrap_or_default().to_owned();
-            assert!(message.contains("DESCOPE_PROVIDER_NAME"), "{message}");
-        }
-        other => panic!("expected an init error, got {other:?}"),
-    }
-    let (code, _) = finish(child, Duration::from_secs(10));
-    assert_eq!(code, Some(1));
+    let failure = InitFailure::of(BINARY, &settings(&[("DESCOPE_PROVIDER_NAME", "Descope_Prod")])).await;
+    assert!(
+        failure.message().contains("DESCOPE_PROVIDER_NAME"),
+        "{}",
+        failure.message()
+    );
+    failure.assert_stopped();
 }

@@ -2,7 +2,6 @@
 //! `src/fixtures/example-cognito-event-userpools-presignup.json`, found in the dev-dependency's
 //! published source) is read by the function's parser (the one `handle` uses), every field it
 //! reads equal to the sample's value.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use authorizer_common::testing::aws_sample_event;
 use presignup_linker::PreSignUpEvent;

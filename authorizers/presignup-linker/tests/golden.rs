@@ -1,10 +1,9 @@
 //! Golden tests: AWS-shaped pre sign-up events (`tests/fixtures/`) against an in-memory user pool,
 //! each compared with the exact expected answer in `tests/golden/`: what the function returns to
 //! Cognito (the event, or the error document `{errorType, errorMessage}`) and every directory call
-//! it made. `UPDATE_GOLDEN=1 cargo test -p presignup-linker --test golden` rewrites the goldens.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+//! it made. `UPDATE_GOLDEN=1 cargo test -p presignup-linker --test integration golden` rewrites the goldens.
 
-use std::{path::PathBuf, sync::Mutex};
+use std::sync::Mutex;
 
 use authorizer_common::Env;
 use presignup_linker::{
@@ -13,6 +12,8 @@ use presignup_linker::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
+
+use crate::support::SUITE;
 
 /// Ada's Cognito `sub`, as the importer records it on her Descope user.
 const ADA_SUB: &str = "0d9e8f7a-1111-2222-3333-444455556666";
@@ -94,19 +95,6 @@ impl Directory for FakePool {
     }
 }
 
-fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests")
-}
-
-fn fixture(name: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(dir().join("fixtures").join(name)).unwrap()).unwrap()
-}
-
-#[track_caller]
-fn assert_golden(name: &str, actual: &Value) {
-    authorizer_common::testing::assert_golden(&dir(), name, actual);
-}
-
 /// What Lambda sends back to Cognito: the event, or the error document.
 async fn answer(config: &Config, pool: &FakePool, event: Value) -> Value {
     match handle(config, pool, event).await {
@@ -147,7 +135,7 @@ fn with_email(event: Value, email: &str) -> Value {
 async fn golden_event(name: &str, pool: FakePool, event: Value) -> Value {
     let answer = answer(&Config::default(), &pool, event.clone()).await;
     let actual = json!({"answer": answer, "directoryCalls": pool.calls()});
-    assert_golden(name, &actual);
+    SUITE.assert_golden(name, &actual);
     if let Some(response) = actual["answer"].get("response") {
         assert_eq!(
             response, &event,
@@ -158,7 +146,7 @@ async fn golden_event(name: &str, pool: FakePool, event: Value) -> Value {
 }
 
 async fn golden_case(name: &str, pool: FakePool, fixture_name: &str, email: Option<&str>) -> Value {
-    let mut event = fixture(fixture_name);
+    let mut event = SUITE.fixture(fixture_name);
     if let Some(email) = email {
         event = with_email(event, email);
     }
@@ -182,13 +170,18 @@ async fn the_importers_sub_links_exactly_that_user_and_never_reads_the_email() {
     assert_eq!(calls[1]["destinationUser"], "ada");
     assert_eq!(calls[1]["sourceSubject"], "U2importedAda0000000");
 
-    let outcome = decided(&Config::default(), &pool(), fixture("descope-imported-sign-in.json")).await;
+    let outcome = decided(
+        &Config::default(),
+        &pool(),
+        SUITE.fixture("descope-imported-sign-in.json"),
+    )
+    .await;
     assert!(matches!(outcome, Ok(Outcome::Linked(_, Rule::Sub))), "{outcome:?}");
 }
 
 #[tokio::test]
 async fn a_sub_without_a_pool_id_is_used() {
-    let event = without_attribute(fixture("descope-imported-sign-in.json"), "custom:cognitoPoolId");
+    let event = without_attribute(SUITE.fixture("descope-imported-sign-in.json"), "custom:cognitoPoolId");
     let outcome = decided(&Config::default(), &pool(), event).await.unwrap();
     assert!(
         matches!(&outcome, Outcome::Linked(link, Rule::Sub) if link.destination_username == "ada"),
@@ -202,7 +195,7 @@ async fn a_sub_recorded_for_another_pool_is_ignored_and_the_email_rule_applies()
     // trusted method, so the identity signs in with an email OTP here.
     let event = with_attribute(
         with_attribute(
-            fixture("descope-imported-sign-in.json"),
+            SUITE.fixture("descope-imported-sign-in.json"),
             "custom:cognitoPoolId",
             "eu-west-1_OtherPool",
         ),
@@ -221,7 +214,7 @@ async fn a_sub_recorded_for_another_pool_is_ignored_and_the_email_rule_applies()
 async fn a_sub_that_matches_nobody_is_refused_without_trying_the_email() {
     let event = with_attribute(
         with_attribute(
-            fixture("descope-imported-sign-in.json"),
+            SUITE.fixture("descope-imported-sign-in.json"),
             "custom:cognitoSub",
             "ffffffff-0000-0000-0000-000000000000",
         ),
@@ -241,9 +234,13 @@ async fn a_sub_that_matches_nobody_is_refused_without_trying_the_email() {
 #[tokio::test]
 async fn a_sub_of_a_federated_user_is_refused() {
     let pool = FakePool::default().with_sub("Google_1111", ADA_SUB, "ada@example.com", "EXTERNAL_PROVIDER", true);
-    let refusal = handle(&Config::default(), &pool, fixture("descope-imported-sign-in.json"))
-        .await
-        .unwrap_err();
+    let refusal = handle(
+        &Config::default(),
+        &pool,
+        SUITE.fixture("descope-imported-sign-in.json"),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(refusal.label(), "sub_not_found");
     assert_eq!(refusal.detail(), "no native user; 1 federated");
     assert!(pool.calls().iter().all(|c| c["call"] == "ListUsers"), "no link call");
@@ -253,7 +250,7 @@ async fn a_sub_of_a_federated_user_is_refused() {
 async fn a_malformed_sub_is_refused_without_calls() {
     for bad in ["x\" or email ^= \"", "a b", &"a".repeat(129)] {
         let pool = pool();
-        let event = with_attribute(fixture("descope-imported-sign-in.json"), "custom:cognitoSub", bad);
+        let event = with_attribute(SUITE.fixture("descope-imported-sign-in.json"), "custom:cognitoSub", bad);
         let refusal = handle(&Config::default(), &pool, event).await.unwrap_err();
         assert_eq!(refusal.label(), "malformed_sub", "{bad}");
         assert!(pool.calls().is_empty(), "{bad}");
@@ -268,7 +265,7 @@ async fn the_attribute_names_are_configurable() {
         _ => None,
     });
     let config = Config::from_env(&env).unwrap();
-    let event = fixture("descope-imported-sign-in.json");
+    let event = SUITE.fixture("descope-imported-sign-in.json");
     let moved = with_attribute(
         with_attribute(
             without_attribute(
@@ -299,7 +296,7 @@ async fn one_verified_native_match_is_linked() {
     assert_eq!(calls[1]["destinationUser"], "ada");
     assert_eq!(calls[1]["sourceProvider"], "Descope");
     assert_eq!(calls[1]["sourceSubject"], "U2abcDEF0123456789");
-    let outcome = decided(&Config::default(), &pool(), fixture("descope-first-sign-in.json")).await;
+    let outcome = decided(&Config::default(), &pool(), SUITE.fixture("descope-first-sign-in.json")).await;
     assert!(matches!(outcome, Ok(Outcome::Linked(_, Rule::Email))), "{outcome:?}");
 }
 
@@ -317,7 +314,7 @@ async fn no_native_match_proceeds_unchanged() {
 #[tokio::test]
 async fn only_federated_users_with_the_email_is_no_match() {
     let pool = FakePool::default().with("Google_1111", "ada@example.com", "EXTERNAL_PROVIDER", true);
-    let event = fixture("descope-first-sign-in.json");
+    let event = SUITE.fixture("descope-first-sign-in.json");
     assert_eq!(
         answer(&Config::default(), &pool, event.clone()).await["response"],
         event
@@ -364,9 +361,9 @@ async fn an_unverified_identity_gets_one_answer_whatever_the_pool_holds_and_cost
         "unverified@example.com",
     ] {
         for unverified in [
-            with_email(fixture("descope-unverified-email.json"), email),
+            with_email(SUITE.fixture("descope-unverified-email.json"), email),
             without_attribute(
-                with_email(fixture("descope-first-sign-in.json"), email),
+                with_email(SUITE.fixture("descope-first-sign-in.json"), email),
                 "email_verified",
             ),
         ] {
@@ -392,14 +389,14 @@ async fn an_sso_sign_in_is_not_trusted_for_the_email_rule_by_default() {
         "fed mfa",
     ] {
         let pool = pool();
-        let event = with_attribute(fixture("descope-first-sign-in.json"), "custom:descopeAmr", amr);
+        let event = with_attribute(SUITE.fixture("descope-first-sign-in.json"), "custom:descopeAmr", amr);
         let refusal = handle(&Config::default(), &pool, event).await.unwrap_err();
         assert_eq!(refusal.label(), "untrusted_method", "{amr}");
         assert!(pool.calls().is_empty(), "{amr}: no Cognito call");
     }
     // Not mapped at all: untrusted too.
     let pool = pool();
-    let event = without_attribute(fixture("descope-first-sign-in.json"), "custom:descopeAmr");
+    let event = without_attribute(SUITE.fixture("descope-first-sign-in.json"), "custom:descopeAmr");
     let actual = golden_event("untrusted-method", pool, event).await;
     assert_eq!(actual["directoryCalls"], json!([]));
 }
@@ -407,7 +404,7 @@ async fn an_sso_sign_in_is_not_trusted_for_the_email_rule_by_default() {
 #[tokio::test]
 async fn a_mailbox_proving_factor_among_others_is_trusted() {
     for amr in ["[\"fed\",\"email\"]", "[email, mfa]", "email totp", "email"] {
-        let event = with_attribute(fixture("descope-first-sign-in.json"), "custom:descopeAmr", amr);
+        let event = with_attribute(SUITE.fixture("descope-first-sign-in.json"), "custom:descopeAmr", amr);
         let outcome = decided(&Config::default(), &pool(), event).await;
         assert!(
             matches!(outcome, Ok(Outcome::Linked(_, Rule::Email))),
@@ -419,7 +416,11 @@ async fn a_mailbox_proving_factor_among_others_is_trusted() {
 #[tokio::test]
 async fn the_allow_list_of_methods_and_tenants_is_configurable() {
     let sso = with_attribute(
-        with_attribute(fixture("descope-first-sign-in.json"), "custom:descopeAmr", "[\"fed\"]"),
+        with_attribute(
+            SUITE.fixture("descope-first-sign-in.json"),
+            "custom:descopeAmr",
+            "[\"fed\"]",
+        ),
         "custom:descopeTenant",
         "T2acmeCorp",
     );
@@ -444,7 +445,7 @@ async fn the_allow_list_of_methods_and_tenants_is_configurable() {
         &decided(&any, &pool(), without_attribute(sso.clone(), "custom:descopeAmr")).await
     ));
     let none = config(&[("EMAIL_LINK_TRUSTED_AMR", "none")]);
-    let refusal = decided(&none, &pool(), fixture("descope-first-sign-in.json"))
+    let refusal = decided(&none, &pool(), SUITE.fixture("descope-first-sign-in.json"))
         .await
         .unwrap_err();
     assert_eq!(refusal.label(), "untrusted_method");
@@ -471,8 +472,8 @@ fn multi_valued_claims_are_read_in_every_shape_cognito_may_write() {
 
 #[tokio::test]
 async fn every_refusal_gives_the_caller_the_same_bytes() {
-    let imported = fixture("descope-imported-sign-in.json");
-    let first = fixture("descope-first-sign-in.json");
+    let imported = SUITE.fixture("descope-imported-sign-in.json");
+    let first = SUITE.fixture("descope-first-sign-in.json");
     let failing_link = FakePool {
         fail_link: true,
         ..pool()
@@ -511,7 +512,7 @@ async fn every_refusal_gives_the_caller_the_same_bytes() {
         (
             "incoming_email_not_verified",
             pool(),
-            fixture("descope-unverified-email.json"),
+            SUITE.fixture("descope-unverified-email.json"),
         ),
         (
             "untrusted_method",
@@ -577,7 +578,7 @@ async fn a_failed_link_is_refused_without_detail() {
 #[tokio::test]
 async fn a_sign_up_without_sub_or_email_proceeds_without_calls() {
     let pool = pool();
-    let mut event = fixture("descope-first-sign-in.json");
+    let mut event = SUITE.fixture("descope-first-sign-in.json");
     event["request"]["userAttributes"] = json!({"phone_number": "+15555550100"});
     let response = handle(&Config::default(), &pool, event.clone()).await.unwrap();
     assert_eq!(response, event);
@@ -587,7 +588,7 @@ async fn a_sign_up_without_sub_or_email_proceeds_without_calls() {
 #[tokio::test]
 async fn emails_a_filter_cannot_carry_are_refused_without_calls() {
     let pool = pool();
-    let event = with_email(fixture("descope-first-sign-in.json"), "a\"b@example.com");
+    let event = with_email(SUITE.fixture("descope-first-sign-in.json"), "a\"b@example.com");
     let refusal = handle(&Config::default(), &pool, event).await.unwrap_err();
     assert_eq!(refusal.label(), "unsearchable_email");
     assert!(pool.calls().is_empty());
@@ -598,7 +599,7 @@ async fn the_provider_name_is_configurable_and_matched_without_case() {
     let env = Env::new(|name: &str| (name == "DESCOPE_PROVIDER_NAME").then(|| "DescopeProd".to_owned()));
     let config = Config::from_env(&env).unwrap();
     let pool = pool();
-    let mut event = fixture("descope-first-sign-in.json");
+    let mut event = SUITE.fixture("descope-first-sign-in.json");
     event["userName"] = json!("descopeprod_U2xyz");
     handle(&config, &pool, event).await.unwrap();
     let calls = pool.calls();
@@ -610,7 +611,7 @@ async fn the_provider_name_is_configurable_and_matched_without_case() {
 
     // With the default name, a DescopeProd sign-in is another provider.
     let pool = self::pool();
-    let mut event = fixture("descope-first-sign-in.json");
+    let mut event = SUITE.fixture("descope-first-sign-in.json");
     event["userName"] = json!("DescopeProd_U2xyz");
     handle(&Config::default(), &pool, event).await.unwrap();
     assert!(pool.calls().is_empty());
@@ -685,9 +686,7 @@ fn emails_are_masked_for_logs() {
 fn the_hybrid_template_maps_the_claims_onto_the_default_attributes() {
     // infra/hybrid/template.yaml cannot take attribute names as parameters (mapping keys are
     // literal), so it must name the trigger's defaults, and pass the allow-list settings.
-    let template =
-        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../infra/hybrid/template.yaml"))
-            .unwrap();
+    let template = std::fs::read_to_string(SUITE.dir().join("../../../infra/hybrid/template.yaml")).unwrap();
     let config = Config::default();
     for (attribute, claim) in [
         (&config.sub_attribute, "cognitoSub"),

@@ -229,6 +229,43 @@ impl MetricFilter {
     }
 }
 
+/// What the template's metric filters on the log group of `function` (its logical ID) publish
+/// for `log`, every line the function printed. Checks on the way that the log holds `decisions`
+/// decision lines and that each, and no other line, counts as one request with its latency:
+/// another line (the one saying the keys were prefetched) counts nowhere, and publishes the
+/// default 0 where there is one.
+pub fn replay(function: &str, log: &str, decisions: usize) -> Totals {
+    assert_eq!(super::runtime::decisions(log).len(), decisions, "{log}");
+    let template = Template::load();
+    let filters = template.metric_filters(&template.log_group_of(function));
+    let totals = Totals::of_log(&filters, log);
+    assert_eq!(
+        totals.matched("Requests"),
+        decisions,
+        "one request per decision line, no other line"
+    );
+    assert_eq!(totals.sum("Requests"), decisions as f64);
+    assert_eq!(totals.matched("Latency"), decisions);
+    let other = log.lines().find(|l| l.contains("signing keys prefetched")).unwrap();
+    let other = Totals::of_log(&filters, other);
+    assert!(
+        other.series.values().all(|(sum, matched)| *sum == 0.0 && *matched == 0),
+        "{other:?}"
+    );
+    assert!(
+        other.series.keys().any(|(name, _)| name == "CognitoRequests"),
+        "{other:?}"
+    );
+    totals
+}
+
+/// Expected series (dimension values to sum), as [`Totals::by`] returns them.
+pub fn rows(rows: &[(&[&str], f64)]) -> BTreeMap<Vec<String>, f64> {
+    rows.iter()
+        .map(|(r, n)| (r.iter().map(|s| (*s).to_owned()).collect(), *n))
+        .collect()
+}
+
 /// What a function's filters publish for everything it printed: each line of `log` is one log
 /// event (a JSON line, or text that no JSON pattern matches).
 #[derive(Debug, Default)]
@@ -264,6 +301,11 @@ impl Totals {
             .filter(|((n, _), _)| n == name)
             .map(|(_, (s, _))| s)
             .sum()
+    }
+
+    /// The sums of `names`, in order.
+    pub fn sums(&self, names: &[&str]) -> Vec<f64> {
+        names.iter().map(|name| self.sum(name)).collect()
     }
 
     /// How many events matched `name`'s pattern.
@@ -497,7 +539,7 @@ impl FilterPattern {
                 negated,
                 pattern,
             } => match select(event, selector) {
-                Some(Value::String(s)) => glob(pattern.as_bytes(), s.as_bytes()) != *negated,
+                Some(Value::String(s)) => super::wildcard_match(pattern, s) != *negated,
                 _ => false,
             },
             Self::Number { selector, op, value } => match select(event, selector).and_then(Value::as_f64) {
@@ -531,15 +573,6 @@ impl FilterPattern {
 pub fn select<'a>(event: &'a Value, selector: &str) -> Option<&'a Value> {
     let path = selector.strip_prefix("$.")?;
     path.split('.').try_fold(event, |v, key| v.get(key))
-}
-
-fn glob(p: &[u8], t: &[u8]) -> bool {
-    match (p.first(), t.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => glob(&p[1..], t) || (!t.is_empty() && glob(p, &t[1..])),
-        (Some(a), Some(b)) if a == b => glob(&p[1..], &t[1..]),
-        _ => false,
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

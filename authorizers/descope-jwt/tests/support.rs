@@ -1,6 +1,4 @@
 //! A JWKS endpoint on 127.0.0.1 whose answers and availability a test controls, counting requests.
-// Each test binary uses a different part of this module.
-#![allow(dead_code)]
 
 use std::{
     net::SocketAddr,
