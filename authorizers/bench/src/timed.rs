@@ -29,8 +29,6 @@ fn main() -> Result<(), lambda_runtime::Error> {
 macro_rules! serve {
     ($function:ident, $timings:ident) => {{
         use $function::{Settings, State, handle};
-        descope_jwt::warm_up();
-        $timings.step("warm-up started");
         lambda_runtime::tracing::init_default_subscriber();
         $timings.step("logging");
         let settings = Settings::from_lookup(|name| std::env::var(name).ok()).context("settings")?;

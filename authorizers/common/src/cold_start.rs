@@ -75,13 +75,10 @@ pub trait Authorizer: Sized {
     }
 }
 
-/// The whole `main` of an authorizer: the key-fetch client warming up, JSON logs, the state (or a
-/// refused cold start), the signing keys prefetched, then events served until the runtime stops
-/// the process.
+/// The whole `main` of an authorizer: JSON logs, the state (or a refused cold start), the signing
+/// keys prefetched, then events served until the runtime stops the process.
 #[cfg(feature = "identity")]
 pub async fn serve<A: Authorizer>() -> Result<(), lambda_runtime::Error> {
-    // The TLS root store loads on another thread while the settings are read.
-    descope_jwt::warm_up();
     lambda_runtime::tracing::init_default_subscriber();
     let state = state_or_exit(A::from_env()).await;
     match state.identity().prefetch().await {

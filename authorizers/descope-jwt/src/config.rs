@@ -51,7 +51,7 @@ impl Config {
             // Keys Descope retires stop verifying within this long, at the cost of one fetch.
             max_key_age: Duration::from_secs(600),
             // Short: a Lambda cold start must not hang on a slow key endpoint.
-            fetch_timeout: crate::http::DEFAULT_FETCH_TIMEOUT,
+            fetch_timeout: Duration::from_secs(3),
             // Descope session tokens are 1-3 KiB even with many tenants; 16 KiB leaves ample room.
             max_token_bytes: 16 * 1024,
             cognito_pools: Vec::new(),

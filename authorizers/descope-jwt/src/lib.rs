@@ -36,7 +36,6 @@ mod claims;
 mod cognito;
 mod config;
 mod error;
-mod http;
 mod jwks;
 mod keystore;
 #[cfg(feature = "test-util")]
@@ -49,7 +48,6 @@ pub use claims::{Claims, CognitoIdentity, IdentityProvider, TenantClaims, TokenU
 pub use cognito::{CognitoIssuer, CognitoPool, IssuerForm, IssuerForms};
 pub use config::{Config, DEFAULT_BASE_URL, base_url_for_project};
 pub use error::{ConfigError, Untrusted, VerifyError};
-pub use http::warm_up;
 pub use token::Algorithm;
 pub use url::check_endpoint_url;
 pub use verifier::Verifier;

@@ -61,7 +61,13 @@ impl Verifier {
     /// Builds a verifier; fetches nothing yet (see [`Verifier::prefetch`]).
     pub fn new(config: Config) -> Result<Self, ConfigError> {
         config.validate()?;
-        let client = crate::http::client(config.fetch_timeout)?;
+        let client = reqwest::Client::builder()
+            .timeout(config.fetch_timeout)
+            .connect_timeout(config.fetch_timeout)
+            // Only a direct 200 counts; a redirect could point anywhere.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
         let leeway = i64::try_from(config.leeway.as_secs()).unwrap_or(i64::MAX);
         let store = |url: String| KeyStore::new(url, client.clone(), config.penalty_window, config.max_key_age);
 
