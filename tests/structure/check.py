@@ -13,7 +13,7 @@ a. module circle: two top-level modules of one crate under `authorizers/` use ea
 b. duplicated run: a run of 6 or more identical lines shared between `authorizers/apigateway` and
    `authorizers/appsync` (every `.rs` file: src, tests, benches; any file against any file), or
    between `authorizers/policy/src/apigateway.rs` and `authorizers/policy/src/appsync.rs`. Lines
-   are compared whitespace-normalized; blank lines, bracket-only lines (`}`, `});`, `)`, `],`),
+   are compared whitespace-normalized; blank lines, bracket-only lines (`}`, `});`, `)`, `],`, `&[`),
    comment lines and `use` statements are skipped (they neither count nor break a run). For the
    policy pair lines inside serde structs (field lines, `#[serde(...)]` attributes) never match:
    the two sections' raw structs have the same shape on purpose.
@@ -348,7 +348,7 @@ def check_circles(root: Path) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # b. duplicated runs
 
-BRACKETS_ONLY = re.compile(r"^[\[\](){};,]+$")
+BRACKETS_ONLY = re.compile(r"^[\[\](){};,&.?]+$")
 USE_START = re.compile(r"^(pub(\([\w:]+\))?\s+)?use\s")
 DERIVE_SERDE = re.compile(r"#\[derive\([^\]]*\b(Deserialize|Serialize)\b")
 
