@@ -2,7 +2,6 @@
 //! (settings, keys prefetched during the init phase, then events; a bad setting stops the cold
 //! start with one log line and an init error).
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    authorizer_common::serve::<apigateway_authorizer::State>().await
+fn main() -> Result<(), lambda_runtime::Error> {
+    authorizer_common::run::<apigateway_authorizer::State>()
 }

@@ -16,7 +16,8 @@ use timings::Timings;
 
 fn main() -> Result<(), lambda_runtime::Error> {
     let mut timings = Timings::start();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // What `authorizer_common::run` builds.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     timings.step("tokio runtime");
     match std::env::var("TIMED_FUNCTION").as_deref() {
         Ok("apigateway") => runtime.block_on(apigateway(timings)),

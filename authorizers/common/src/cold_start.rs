@@ -75,7 +75,18 @@ pub trait Authorizer: Sized {
     }
 }
 
-/// The whole `main` of an authorizer: JSON logs, the state (or a refused cold start), the signing
+/// An authorizer's whole process: a current-thread tokio runtime, then [`serve`]. Lambda hands a
+/// function one event at a time, so worker threads would only add start-up work (and at 128 MB a
+/// function has a fraction of one vCPU to share among them).
+#[cfg(feature = "identity")]
+pub fn run<A: Authorizer>() -> Result<(), lambda_runtime::Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve::<A>())
+}
+
+/// The whole `main` of an authorizer, inside a runtime: JSON logs, the state (or a refused cold start), the signing
 /// keys prefetched, then events served until the runtime stops the process.
 #[cfg(feature = "identity")]
 pub async fn serve<A: Authorizer>() -> Result<(), lambda_runtime::Error> {

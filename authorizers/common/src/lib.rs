@@ -6,7 +6,7 @@
 //!   the verifier settings (`DESCOPE_*`, the cutover's `COGNITO_*`), with feature `policy` the
 //!   policy document (`AUTHZ_POLICY` or `AUTHZ_POLICY_FILE`);
 //! - [`cold_start`]: a bad setting stops the cold start with one log line and an init error
-//!   posted to the Lambda Runtime API; [`serve`] is an authorizer's whole `main`;
+//!   posted to the Lambda Runtime API; [`run`] is an authorizer's whole `main`;
 //! - [`identity`] (feature `identity`): the verifier, the token taken from what the event
 //!   carried, who vouched, and (feature `policy`) the policy's principal from the claims;
 //! - [`context`] (feature `identity`): one context builder with the two wire forms the services
@@ -32,7 +32,7 @@ pub mod testing;
 mod verifier_settings;
 
 #[cfg(feature = "identity")]
-pub use cold_start::{Authorizer, serve};
+pub use cold_start::{Authorizer, run, serve};
 pub use cold_start::{report_init_error, state_or_exit};
 #[cfg(feature = "identity")]
 pub use context::{
