@@ -449,6 +449,13 @@ fn cold_starts(binaries: &HashMap<String, PathBuf>, keys: &Keys) -> Vec<ColdStar
             &[("BASELINE_JWKS", "client-webpki")],
         ),
         program(
+            "baseline on a current-thread runtime (as the authorizers), client + JWKS fetch",
+            BASELINE,
+            &descope,
+            false,
+            &[("BASELINE_RUNTIME", "current-thread")],
+        ),
+        program(
             "baseline + logging",
             BASELINE,
             &descope,

@@ -14,7 +14,8 @@
 //! - `BASELINE_VERIFY=1` (with `BASELINE_JWKS=verifier`): each event's `authorizationToken`
 //!   (`Bearer <jwt>`) is verified before the fixed answer;
 //! - `BASELINE_LOG_LINES=1`: the authorizers' info lines (after the prefetch, per event);
-//! - `BASELINE_TIMINGS=1`: each step's duration on stderr (see `Timings`).
+//! - `BASELINE_TIMINGS=1`: each step's duration on stderr (see `Timings`);
+//! - `BASELINE_RUNTIME=current-thread`: the authorizers' runtime instead of `#[tokio::main]`'s.
 
 mod timings;
 
@@ -32,8 +33,15 @@ fn answer() -> Value {
 
 fn main() -> Result<(), lambda_runtime::Error> {
     let mut timings = Timings::start();
-    // What `#[tokio::main]` builds, made explicit so its cost can be timed.
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // What `#[tokio::main]` builds, made explicit so its cost can be timed; or, with
+    // `BASELINE_RUNTIME=current-thread`, what the authorizers run on (`authorizer_common::run`).
+    let runtime = match switch("BASELINE_RUNTIME").as_deref() {
+        None | Some("multi-thread") => tokio::runtime::Builder::new_multi_thread().enable_all().build()?,
+        Some("current-thread") => tokio::runtime::Builder::new_current_thread().enable_all().build()?,
+        Some(other) => {
+            return Err(anyhow!("BASELINE_RUNTIME={other:?}: expected multi-thread or current-thread").into());
+        }
+    };
     timings.step("tokio runtime");
     runtime.block_on(serve(timings))
 }
