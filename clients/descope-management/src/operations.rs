@@ -201,7 +201,7 @@ impl DescopeClient {
             return Ok(Vec::new());
         }
         let history: AuthHistory = self.post("/v1/mgmt/user/history", &user_ids).await?;
-        Ok(history.users_auth_history)
+        Ok(history.into_sign_ins())
     }
 
     /// The users holding any of `login_ids`, page by page until all are read (never more users

@@ -60,12 +60,32 @@ impl User {
     }
 }
 
-/// `POST /v1/mgmt/user/history` response.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct AuthHistory {
-    /// One entry per sign-in.
-    pub users_auth_history: Vec<SignIn>,
+/// `POST /v1/mgmt/user/history` response. Unconfirmed which shape Descope sends: go-sdk reads a
+/// bare array of sign-ins, the emulator (and python-sdk's pass-through) an object with
+/// `usersAuthHistory`; both are read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum AuthHistory {
+    /// `[{...}, ...]`.
+    List(Vec<SignIn>),
+    /// `{"usersAuthHistory": [{...}, ...]}`.
+    Wrapped {
+        /// One entry per sign-in.
+        #[serde(rename = "usersAuthHistory", default)]
+        users_auth_history: Vec<SignIn>,
+    },
+}
+
+impl AuthHistory {
+    /// The sign-ins, whichever shape carried them.
+    pub fn into_sign_ins(self) -> Vec<SignIn> {
+        match self {
+            Self::List(sign_ins)
+            | Self::Wrapped {
+                users_auth_history: sign_ins,
+            } => sign_ins,
+        }
+    }
 }
 
 /// One sign-in.

@@ -145,6 +145,8 @@ async fn batch_results_and_auth_history_are_read() {
             "failedUsers": [{"failure": "exists", "user": {"loginIds": ["b"]}}],
         })),
         ok(json!({"usersAuthHistory": [{"userId": "U1", "loginTime": 1700000000}]})),
+        // go-sdk reads the answer as a bare array: that shape is read too.
+        ok(json!([{"userId": "U2", "loginTime": 1700000001}])),
     ])
     .await;
     let descope = client(&server, quick(1));
@@ -157,4 +159,9 @@ async fn batch_results_and_auth_history_are_read() {
         ("U1", 1_700_000_000)
     );
     assert_eq!(server.seen()[1].json(), json!(["U1"]));
+    let history = descope.users_auth_history(&["U2".to_owned()]).await.unwrap();
+    assert_eq!(
+        (history[0].user_id.as_str(), history[0].login_time),
+        ("U2", 1_700_000_001)
+    );
 }
