@@ -3,7 +3,8 @@
 
 Fails, listing every finding, when:
 
-a. module circle: two top-level modules of one crate under `authorizers/` use each other,
+a. module circle: two top-level modules of one crate under `authorizers/`, `bridges/` or `clients/`
+   use each other,
    directly or through others. Edges come from `src/` only: `use crate::x...` (use trees
    expanded), `crate::x::` paths, and `super::` paths that reach the crate root, where `x` is a
    top-level module of the crate (`mod x;` in `lib.rs` or `main.rs`) or a name the root re-exports
@@ -324,10 +325,11 @@ def cycles(edges) -> list[list[str]]:
 
 def check_circles(root: Path) -> list[str]:
     findings = []
-    authorizers = root / "authorizers"
-    if not authorizers.is_dir():
-        return findings
-    for directory in sorted(p.parent for p in authorizers.glob("*/Cargo.toml")):
+    # The functions (authorizers and bridges) and the libraries they share.
+    directories = sorted(
+        p.parent for area in ("authorizers", "bridges", "clients") for p in (root / area).glob("*/Cargo.toml")
+    )
+    for directory in directories:
         crate = Crate(root, directory)
         for crate_root in crate.roots():
             root_code = cut_test_items(blank_comments_and_literals(crate_root.read_text(encoding="utf-8")))
