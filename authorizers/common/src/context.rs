@@ -245,10 +245,9 @@ mod tests {
     use super::*;
     use crate::settings::env_of as env;
 
-    #[test]
-    fn a_cognito_email_or_phone_is_copied_only_when_verified() {
-        use descope_jwt::{CognitoIdentity, IdentityProvider, TokenUse};
-        let claims = |provider, other: serde_json::Value| descope_jwt::Claims {
+    /// Claims of user `sub-1` from `provider`, with these `amr` values and other claims.
+    fn claims_of(provider: descope_jwt::IdentityProvider, amr: &[&str], other: serde_json::Value) -> Claims {
+        Claims {
             provider,
             subject: "sub-1".into(),
             issuer: "iss".into(),
@@ -259,9 +258,15 @@ mod tests {
             permissions: vec![],
             tenants: Default::default(),
             current_tenant: None,
-            amr: vec![],
-            other: other.as_object().unwrap().clone(),
-        };
+            amr: amr.iter().map(|m| (*m).to_owned()).collect(),
+            other: other.as_object().cloned().unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn a_cognito_email_or_phone_is_copied_only_when_verified() {
+        use descope_jwt::{CognitoIdentity, IdentityProvider, TokenUse};
+        let claims = |provider, other: serde_json::Value| claims_of(provider, &[], other);
         let cognito = || {
             IdentityProvider::Cognito(CognitoIdentity {
                 user_pool_id: "eu-west-1_A".into(),
@@ -306,20 +311,7 @@ mod tests {
     #[test]
     fn the_identity_context_says_who_vouched() {
         use descope_jwt::{CognitoIdentity, IdentityProvider, TokenUse};
-        let claims = |provider| descope_jwt::Claims {
-            provider,
-            subject: "sub-1".into(),
-            issuer: "iss".into(),
-            audience: vec![],
-            expires_at: 0,
-            issued_at: None,
-            roles: vec![],
-            permissions: vec![],
-            tenants: Default::default(),
-            current_tenant: None,
-            amr: vec!["pwd".into()],
-            other: serde_json::Map::from_iter([("plan".to_owned(), serde_json::json!("pro"))]),
-        };
+        let claims = |provider| claims_of(provider, &["pwd"], serde_json::json!({"plan": "pro"}));
         assert_eq!(
             identity_context(&claims(IdentityProvider::Descope)),
             [("idp", "descope".to_owned())]
