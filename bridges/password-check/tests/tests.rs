@@ -7,6 +7,9 @@
 //! - `flows`: each outcome against moto and the emulator, the binding included;
 //! - `binary`: the real binary under the Lambda Runtime API stand-in.
 
+// Helpers outside #[test] functions may panic too: a broken expectation is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
 mod binary;
 mod flows;
 mod hostile;
