@@ -238,17 +238,23 @@ impl State {
         };
         // The search filters by both attributes; checked again here so the binding holds even
         // if a search ever ignored a filter.
-        let mut owners = users.iter().filter(|user| {
-            user.custom_text(SUB_ATTRIBUTE) == Some(identity.sub.as_str())
-                && user.custom_text(POOL_ATTRIBUTE) == Some(identity.pool_id.as_str())
-        });
-        let (Some(user), None) = (owners.next(), owners.next()) else {
-            if users.is_empty() {
+        let owners: Vec<_> = users
+            .iter()
+            .filter(|user| {
+                user.custom_text(SUB_ATTRIBUTE) == Some(identity.sub.as_str())
+                    && user.custom_text(POOL_ATTRIBUTE) == Some(identity.pool_id.as_str())
+            })
+            .collect();
+        let user = match owners.as_slice() {
+            [] => {
                 tracing::info!(sub = %identity.sub, "no Descope user carries this Cognito identity");
                 return Setting::NoUser;
             }
-            tracing::error!(sub = %identity.sub, "several Descope users carry this Cognito identity; none changed");
-            return Setting::Failed;
+            [user] => *user,
+            _ => {
+                tracing::error!(sub = %identity.sub, "several Descope users carry this Cognito identity; none changed");
+                return Setting::Failed;
+            }
         };
         if user.status == "disabled" {
             tracing::info!(sub = %identity.sub, "the Descope user of this identity is disabled");

@@ -46,3 +46,24 @@ async fn the_binary_sets_a_checked_password_and_never_prints_it() {
     assert!(output.contains("\"outcome\":\"set\""), "{output}");
     assert!(!output.contains(PASSWORD), "the password was printed: {output}");
 }
+
+#[tokio::test]
+async fn a_missing_setting_stops_the_cold_start_naming_it() {
+    let mut api = RuntimeApi::start().await.unwrap();
+    let child = function_command(env!("CARGO_BIN_EXE_password-check"), &api, "password-check")
+        .spawn()
+        .expect("start the binary");
+    let reply = api.reply(Duration::from_secs(20)).await;
+    let (code, output) = finish(child, Duration::from_secs(5));
+    let Some(Reply::InitError { body, .. }) = reply else {
+        panic!("expected an init error, got {reply:?}: {output}")
+    };
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("PASSWORD_CHECK_HMAC_SECRET"),
+        "{body}"
+    );
+    assert_eq!(code, Some(1), "{output}");
+}

@@ -277,3 +277,41 @@ async fn throttling_is_a_retryable_answer() {
     );
     assert!(!stage.descope.has_password("hana@example.com").await);
 }
+
+#[tokio::test]
+async fn a_password_descope_refuses_is_verified_not_set() {
+    // The emulator has no password policy, so a scripted Descope plays it: the search finds the
+    // user of the identity, `set/active` answers 400. Descope's exact error code for a policy
+    // refusal is unconfirmed; the function keys on the 400 alone, so the code here is a
+    // placeholder. Cognito's part is moto's, as AWS.
+    use axum::{Json, Router, routing::post};
+    let stage = Stage::start().await;
+    let sub = stage.cognito_user("jane", "jane@example.com").await;
+    let user = json!({
+        "userId": "U1", "loginIds": ["jane@example.com"], "status": "enabled",
+        "customAttributes": {"cognitoSub": sub, "cognitoPoolId": stage.pool.id}
+    });
+    let descope = Router::new()
+        .route(
+            "/v2/mgmt/user/search",
+            post(move || async move { Json(json!({"users": [user], "total": 1})) }),
+        )
+        .route(
+            "/v1/mgmt/user/password/set/active",
+            post(|| async {
+                let error =
+                    json!({"errorCode": "E000000", "errorDescription": "password policy", "errorMessage": "too weak"});
+                (axum::http::StatusCode::BAD_REQUEST, Json(error))
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, descope).await });
+
+    let state = stage.state(&[("DESCOPE_BASE_URL", url)]);
+    let response = state.handle(request(check("jane", PASSWORD))).await;
+    assert_eq!(
+        (response.status_code, body(&response)),
+        (200, json!({"outcome": "verified_not_set"}))
+    );
+}
