@@ -1,0 +1,225 @@
+//! The stage the tests share: function URL events signed like Descope's connector, the emulator
+//! with a migrated user, moto behind the stand-in, and the state under test.
+
+use std::collections::HashMap;
+
+use authorizer_common::Env;
+use base64::{Engine as _, engine::general_purpose::STANDARD};
+use descope_emulator::{Emulator, EmulatorConfig, RunningEmulator};
+use descope_management::{DescopeClient, RetryPolicy, wire::NewCustomAttribute};
+use moto_harness::{Moto, StandIn, StandInBuilder, UserPool};
+use password_check::{Config, FunctionUrlRequest, FunctionUrlResponse, State, request::signature};
+use serde_json::{Value, json};
+
+/// The connector's HMAC secret in every test.
+pub const HMAC_SECRET: &str = "connector-hmac-secret";
+/// The Descope project and management key of the emulator.
+pub const PROJECT_ID: &str = "P2passwordcheck";
+/// The management key.
+pub const KEY: &str = "K2management-key";
+
+/// A function URL event (payload format 2.0, as AWS documents it) carrying `body` and `headers`.
+pub fn event(body: &str, headers: &[(&str, &str)], base64: bool) -> Value {
+    let headers: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
+        .chain([("content-type".to_owned(), Value::from("application/json"))])
+        .collect();
+    json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/",
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": "abcdefghijklmnopqrstuvwxyz",
+            "domainName": "abcdefghijklmnopqrstuvwxyz.lambda-url.us-east-1.on.aws",
+            "domainPrefix": "abcdefghijklmnopqrstuvwxyz",
+            "http": {"method": "POST", "path": "/", "protocol": "HTTP/1.1", "sourceIp": "3.3.3.3", "userAgent": "Descope"},
+            "requestId": "id",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "29/Nov/2026:17:00:00 +0000",
+            "timeEpoch": 1_795_971_600_000_u64
+        },
+        "body": if base64 { STANDARD.encode(body) } else { body.to_owned() },
+        "isBase64Encoded": base64
+    })
+}
+
+/// `body` signed with [`HMAC_SECRET`], as Descope's connector sends it.
+pub fn signed(body: &str) -> Value {
+    event(
+        body,
+        &[(
+            "x-descope-webhook-s256",
+            &signature(HMAC_SECRET.as_bytes(), body.as_bytes()),
+        )],
+        false,
+    )
+}
+
+/// A signed check of `login_id` with `password`.
+pub fn check(login_id: &str, password: &str) -> Value {
+    signed(&json!({"loginId": login_id, "password": password}).to_string())
+}
+
+/// The event as the function reads it.
+pub fn request(event: Value) -> FunctionUrlRequest {
+    serde_json::from_value(event).expect("a function URL event")
+}
+
+/// The answer's body as JSON.
+pub fn body(response: &FunctionUrlResponse) -> Value {
+    serde_json::from_str(&response.body).expect("a JSON body")
+}
+
+/// The settings, from an environment of `pairs`.
+pub fn config(pairs: &[(&str, String)]) -> Config {
+    let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+    Config::from_env(&Env::new(move |name: &str| map.get(name).cloned())).expect("valid settings")
+}
+
+/// The Descope emulator with the importer's identity attributes defined.
+pub struct Descope {
+    /// The running emulator.
+    pub running: RunningEmulator,
+    http: reqwest::Client,
+}
+
+impl Descope {
+    /// Starts it and defines `cognitoSub` and `cognitoPoolId`, as the importer does.
+    pub async fn start() -> Self {
+        let emulator = Emulator::new(EmulatorConfig::new(PROJECT_ID, KEY)).unwrap();
+        let running = RunningEmulator::start(emulator, "127.0.0.1:0").await.unwrap();
+        let client = DescopeClient::new(&running.base_url(), PROJECT_ID, KEY, RetryPolicy::default()).unwrap();
+        client
+            .create_custom_attributes(&[
+                NewCustomAttribute::new("cognitoSub", 1),
+                NewCustomAttribute::new("cognitoPoolId", 1),
+            ])
+            .await
+            .unwrap();
+        Self {
+            running,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// A user as the importer creates it: `login_id`, carrying a Cognito identity.
+    pub async fn user(&self, login_id: &str, sub: &str, pool_id: &str) {
+        let body = json!({
+            "loginId": login_id,
+            "email": login_id,
+            "verifiedEmail": true,
+            "customAttributes": {"cognitoSub": sub, "cognitoPoolId": pool_id}
+        });
+        let response = self
+            .http
+            .post(format!("{}/v1/mgmt/user/create", self.running.base_url()))
+            .bearer_auth(format!("{PROJECT_ID}:{KEY}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        assert!(
+            status.is_success(),
+            "create {login_id}: {status} {}",
+            response.text().await.unwrap()
+        );
+    }
+
+    /// Whether the user holding `login_id` has a password.
+    pub async fn has_password(&self, login_id: &str) -> bool {
+        let user: Value = self
+            .http
+            .get(format!("{}/v1/mgmt/user?loginId={login_id}", self.running.base_url()))
+            .bearer_auth(format!("{PROJECT_ID}:{KEY}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        user["user"]["password"].as_bool().expect("a user")
+    }
+
+    /// Descope's end-user password sign-in (`POST /v1/auth/password/signin`): its status.
+    pub async fn sign_in(&self, login_id: &str, password: &str) -> u16 {
+        self.http
+            .post(format!("{}/v1/auth/password/signin", self.running.base_url()))
+            .bearer_auth(PROJECT_ID)
+            .json(&json!({"loginId": login_id, "password": password}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+}
+
+/// moto with one pool and the dedicated app client (no secret), the emulator, and the stand-in.
+pub struct Stage {
+    /// moto, kept running while the stage lives.
+    _moto: Moto,
+    /// The pool.
+    pub pool: UserPool,
+    /// The dedicated app client.
+    pub client_id: String,
+    /// The stand-in the function calls.
+    pub stand_in: StandIn,
+    /// Descope.
+    pub descope: Descope,
+}
+
+impl Stage {
+    /// A stage whose stand-in only forwards.
+    pub async fn start() -> Self {
+        Self::with(|builder| builder).await
+    }
+
+    /// A stage whose stand-in is configured by `configure` (hooks for what moto lacks).
+    pub async fn with(configure: impl FnOnce(StandInBuilder) -> StandInBuilder) -> Self {
+        let moto = Moto::start();
+        let pool = UserPool::create(&moto, "users").await;
+        let client_id = pool.app_client("password-check").await;
+        let stand_in = configure(StandIn::builder(&moto.url)).start();
+        let descope = Descope::start().await;
+        Self {
+            _moto: moto,
+            pool,
+            client_id,
+            stand_in,
+            descope,
+        }
+    }
+
+    /// The function's environment for this stage, plus `extra`.
+    pub fn env(&self, extra: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
+        let mut env = vec![
+            ("PASSWORD_CHECK_HMAC_SECRET", HMAC_SECRET.to_owned()),
+            ("COGNITO_USER_POOL_ID", self.pool.id.clone()),
+            ("COGNITO_CLIENT_ID", self.client_id.clone()),
+            ("DESCOPE_PROJECT_ID", PROJECT_ID.to_owned()),
+            ("DESCOPE_MANAGEMENT_KEY", KEY.to_owned()),
+            ("DESCOPE_BASE_URL", self.descope.running.base_url()),
+            ("PASSWORD_CHECK_INVALID_MIN_MS", "300".to_owned()),
+        ];
+        env.extend(extra.iter().cloned());
+        env
+    }
+
+    /// The state under test, calling Cognito through the stand-in.
+    pub fn state(&self, extra: &[(&'static str, String)]) -> State {
+        State::new(config(&self.env(extra)), moto_harness::client_for(&self.stand_in.url)).unwrap()
+    }
+
+    /// A confirmed Cognito user `username` (password [`moto_harness::PASSWORD`]) with `email`,
+    /// and its `sub`.
+    pub async fn cognito_user(&self, username: &str, email: &str) -> String {
+        self.pool.user(username, email, &[]).await;
+        self.pool.sub(username).await
+    }
+}
