@@ -2,7 +2,8 @@
 # Lints every CloudFormation/SAM template in infra/ offline, in four ways (each catches what the
 # others miss): cfn-lint; `sam validate --lint`; cfn-lint on the template expanded to plain
 # CloudFormation by the SAM translator (the only one that catches dangling !Ref/!GetAtt); and
-# checkov with the justified skip list in infra/.checkov.yaml.
+# checkov, on the SAM and the expanded template, with the justified skip list in
+# infra/.checkov.yaml.
 # Installs pinned tools into .venv-infra (cfn-lint, SAM CLI) and .venv-checkov (checkov: its
 # dependencies conflict with SAM CLI's). Exits non-zero on the first finding.
 set -euo pipefail
@@ -37,12 +38,16 @@ for template in "${templates[@]}"; do
     "$ROOT/.venv-infra/bin/sam" validate --lint --region us-east-1 -t "$template" >/dev/null
     "$ROOT/.venv-infra/bin/python" "$ROOT/infra/expand.py" "$template" "$work/expanded.json"
     "$ROOT/.venv-infra/bin/cfn-lint" "$work/expanded.json"
-    "$ROOT/.venv-checkov/bin/checkov" -f "$template" --framework cloudformation --compact --quiet \
-        --skip-download --config-file "$ROOT/infra/.checkov.yaml" >/dev/null \
-        || { "$ROOT/.venv-checkov/bin/checkov" -f "$template" --framework cloudformation --compact \
-                --quiet --skip-download --config-file "$ROOT/infra/.checkov.yaml"; exit 1; }
+    # checkov on the SAM form and on the expanded form: resources SAM generates (a function URL,
+    # its permissions) exist only in the latter.
+    for form in "$template" "$work/expanded.json"; do
+        "$ROOT/.venv-checkov/bin/checkov" -f "$form" --framework cloudformation --compact --quiet \
+            --skip-download --config-file "$ROOT/infra/.checkov.yaml" >/dev/null \
+            || { "$ROOT/.venv-checkov/bin/checkov" -f "$form" --framework cloudformation --compact \
+                    --quiet --skip-download --config-file "$ROOT/infra/.checkov.yaml"; exit 1; }
+    done
 done
-echo "infra: ${#templates[@]} template(s) pass cfn-lint, sam validate --lint, expanded cfn-lint and checkov"
+echo "infra: ${#templates[@]} template(s) pass cfn-lint, sam validate --lint, expanded cfn-lint and checkov (SAM and expanded)"
 
 # Self-test: the chain must catch a dangling reference, which plain cfn-lint and sam validate miss
 # on SAM templates. If this passes, the chain above could not be trusted either.
@@ -64,3 +69,14 @@ if "$ROOT/.venv-infra/bin/cfn-lint" "$work/broken-metric.yaml" >/dev/null 2>&1; 
     exit 1
 fi
 echo "infra: self-test passed (a misspelled metric filter property is caught)"
+
+# Self-test: checkov sees what SAM generates (the password check's function URL exists only in the
+# expanded template): without its skip, the URL's AuthType NONE must be reported.
+"$ROOT/.venv-infra/bin/python" "$ROOT/infra/expand.py" "$ROOT/infra/hybrid/template.yaml" "$work/hybrid.json"
+"$ROOT/.venv-checkov/bin/checkov" -f "$work/hybrid.json" --framework cloudformation --compact --quiet \
+    --skip-download --check CKV_AWS_258 > "$work/url-check.txt" 2>&1 || true
+if ! grep -q 'FAILED for resource: AWS::Lambda::Url' "$work/url-check.txt"; then
+    echo "infra: self-test failed: the function URL's AuthType NONE went unnoticed" >&2
+    exit 1
+fi
+echo "infra: self-test passed (a function URL without IAM auth is caught)"
