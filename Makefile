@@ -11,7 +11,7 @@ help:
 	@echo "make demo   - the whole migration end to end on local stand-ins"
 	@echo "make test   - fmt check, clippy -D warnings, every test (what CI runs)"
 	@echo "make bench  - benchmarks; record results in BENCHMARKS.md"
-	@echo "make package - arm64 Lambda zips of the authorizers (installs cargo-lambda and zig)"
+	@echo "make package - arm64 Lambda zips of the functions (installs cargo-lambda and zig)"
 	@echo "make deploy - sam build + sam deploy --guided of infra/template.yaml (needs an AWS account)"
 	@echo "make deploy-hybrid - the same for infra/hybrid/template.yaml (Descope as Cognito's OIDC provider)"
 
@@ -59,14 +59,15 @@ deploy: package
 	cd infra && export PATH="$(CURDIR)/.venv-cl/bin:$(CURDIR)/.venv-infra/bin:$$PATH" SAM_CLI_TELEMETRY=0 && \
 		sam build --beta-features && sam deploy --guided
 
-## Deploys infra/hybrid/template.yaml (Descope as OIDC provider of an existing pool + the linker).
+## Deploys infra/hybrid/template.yaml (Descope as OIDC provider of an existing pool + the linker,
+## and the password check when PasswordCheckHmacSecret is given).
 deploy-hybrid:
-	bash authorizers/package.sh presignup-linker
+	bash authorizers/package.sh presignup-linker password-check
 	bash infra/lint.sh
 	cd infra/hybrid && export PATH="$(CURDIR)/.venv-cl/bin:$(CURDIR)/.venv-infra/bin:$$PATH" SAM_CLI_TELEMETRY=0 && \
 		sam build --beta-features && sam deploy --guided
 
-## The authorizers' arm64 Lambda zips (installs cargo-lambda and zig into .venv-cl).
+## The functions' arm64 Lambda zips (installs cargo-lambda and zig into .venv-cl).
 package:
 	bash authorizers/package.sh
 
