@@ -80,3 +80,19 @@ if ! grep -q 'FAILED for resource: AWS::Lambda::Url' "$work/url-check.txt"; then
     exit 1
 fi
 echo "infra: self-test passed (a function URL without IAM auth is caught)"
+
+# The password check's environment in the hybrid template names only settings the function reads
+# (a misspelled optional one would be ignored silently) and every required one (else its cold
+# start stops).
+"$ROOT/.venv-infra/bin/python" - "$ROOT/infra/hybrid/template.yaml" "$ROOT/bridges/password-check/src/config.rs" <<'PY'
+import re, sys
+from samtranslator.yaml_helper import yaml_parse
+template, config = (open(path, encoding="utf-8").read() for path in sys.argv[1:])
+variables = set(yaml_parse(template)["Resources"]["PasswordCheckFunction"]["Properties"]["Environment"]["Variables"])
+read = set(re.findall(r'(?:required|env\s*\.(?:get|flag))\(\s*"([A-Z0-9_]+)"', config))
+required = set(re.findall(r'required\("([A-Z0-9_]+)"\)', config))
+unknown, missing = variables - read, required - variables
+if unknown or missing or not required:
+    sys.exit(f"infra: the password check's environment: unknown {sorted(unknown)}, missing {sorted(missing)}")
+print(f"infra: the password check's environment sets {len(variables)} of the {len(read)} settings it reads, every required one")
+PY
