@@ -16,15 +16,19 @@ use axum::{
 
 use crate::{Emulator, error::ApiError};
 
-fn check(emu: &Emulator, headers: &HeaderMap) -> Result<(), ApiError> {
-    let value = headers
+/// The `Bearer` value of the Authorization header (`<project ID>` or `<project ID>:<key>`).
+fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    headers
         .get(header::AUTHORIZATION)
         .ok_or_else(|| ApiError::unauthorized("missing Authorization header"))?
         .to_str()
-        .map_err(|_| ApiError::unauthorized("Authorization header is not text"))?;
-    let bearer = value
+        .map_err(|_| ApiError::unauthorized("Authorization header is not text"))?
         .strip_prefix("Bearer ")
-        .ok_or_else(|| ApiError::unauthorized("Authorization is not a Bearer token"))?;
+        .ok_or_else(|| ApiError::unauthorized("Authorization is not a Bearer token"))
+}
+
+fn check(emu: &Emulator, headers: &HeaderMap) -> Result<(), ApiError> {
+    let bearer = bearer(headers)?;
     let parts: Vec<&str> = bearer.split(':').collect();
     let config = emu.config();
     match (parts.first(), parts.last()) {
@@ -47,14 +51,7 @@ pub async fn require_management_key(State(emu): State<Emulator>, req: Request, n
 }
 
 fn check_project(emu: &Emulator, headers: &HeaderMap) -> Result<(), ApiError> {
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized("missing Authorization header"))?
-        .to_str()
-        .map_err(|_| ApiError::unauthorized("Authorization header is not text"))?;
-    let bearer = value
-        .strip_prefix("Bearer ")
-        .ok_or_else(|| ApiError::unauthorized("Authorization is not a Bearer token"))?;
+    let bearer = bearer(headers)?;
     match bearer.split(':').next() {
         Some(project) if project == emu.config().project_id => Ok(()),
         _ => Err(ApiError::unauthorized("invalid project ID")),
