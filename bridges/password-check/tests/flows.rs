@@ -3,8 +3,6 @@
 //! answers is the stand-in playing AWS where moto differs or lacks the feature.
 
 use std::{
-    io::Write as _,
-    process::{Command, Stdio},
     sync::{Arc, OnceLock},
     time::{Duration, Instant},
 };
@@ -117,20 +115,6 @@ async fn a_descope_account_carrying_another_identity_is_never_touched() {
     assert!(!stage.descope.has_password("bob@example.com").await);
 }
 
-/// `openssl dgst -sha256 -hmac KEY -binary | base64` over `message`: SECRET_HASH computed
-/// outside the crate.
-fn openssl_secret_hash(key: &str, message: &str) -> String {
-    use base64::{Engine as _, engine::general_purpose::STANDARD};
-    let mut dgst = Command::new("openssl")
-        .args(["dgst", "-sha256", "-hmac", key, "-binary"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("openssl is installed");
-    dgst.stdin.take().unwrap().write_all(message.as_bytes()).unwrap();
-    STANDARD.encode(dgst.wait_with_output().unwrap().stdout)
-}
-
 #[tokio::test]
 async fn an_app_client_with_a_secret_gets_its_secret_hash() {
     // moto 5.2.5 checks no SECRET_HASH. The stand-in's hook plays AWS: without the right
@@ -141,7 +125,7 @@ async fn an_app_client_with_a_secret_gets_its_secret_hash() {
     let stage = Stage::with(move |builder| {
         builder.on("AdminInitiateAuth", move |call| {
             let (username, _, sent, client_id) = auth_parameters(call.body);
-            let expected = openssl_secret_hash(hooked.get()?, &format!("{username}{client_id}"));
+            let expected = crate::support::openssl_hmac(hooked.get()?, format!("{username}{client_id}").as_bytes());
             (sent.as_deref() != Some(expected.as_str())).then(|| {
                 Canned::error(
                     400,

@@ -2,11 +2,6 @@
 //! the reading of Descope's Node validation example. Pinned against two computations the crate
 //! does not make: `openssl` run now, and RFC 4231's published HMAC-SHA256 test case 2.
 
-use std::{
-    io::Write as _,
-    process::{Command, Stdio},
-};
-
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use password_check::{
     Refusal,
@@ -26,20 +21,6 @@ fn settings() -> password_check::Config {
     ])
 }
 
-/// `openssl dgst -sha256 -hmac KEY -binary | base64` over `body`.
-fn openssl_signature(key: &str, body: &[u8]) -> String {
-    let mut dgst = Command::new("openssl")
-        .args(["dgst", "-sha256", "-hmac", key, "-binary"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("openssl is installed");
-    dgst.stdin.take().unwrap().write_all(body).unwrap();
-    let digest = dgst.wait_with_output().unwrap();
-    assert!(digest.status.success());
-    STANDARD.encode(digest.stdout)
-}
-
 #[test]
 fn the_signature_is_base64_of_hmac_sha256_over_the_raw_body() {
     // RFC 4231, test case 2 (key "Jefe"): HMAC-SHA256 = 5bdcc146...64ec3843, here in base64.
@@ -49,7 +30,7 @@ fn the_signature_is_base64_of_hmac_sha256_over_the_raw_body() {
     );
     // Descope's Node example: crypto.createHmac('sha256', secret).update(rawBody).digest('base64').
     let body = json!({"loginId": "ana@example.com", "password": "S3cret-pässword"}).to_string();
-    let expected = openssl_signature(HMAC_SECRET, body.as_bytes());
+    let expected = crate::support::openssl_hmac(HMAC_SECRET, body.as_bytes());
     assert_eq!(signature(HMAC_SECRET.as_bytes(), body.as_bytes()), expected);
     let header = [("x-descope-webhook-s256", expected.as_str())];
     let parsed = authenticate_and_parse(&settings(), &request(event(&body, &header, false))).unwrap();
@@ -64,7 +45,7 @@ fn a_base64_encoded_event_body_is_verified_over_its_decoded_bytes() {
     let body = json!({"loginId": "ana", "password": "pw"}).to_string();
     let header = [(
         "x-descope-webhook-s256",
-        openssl_signature(HMAC_SECRET, body.as_bytes()),
+        crate::support::openssl_hmac(HMAC_SECRET, body.as_bytes()),
     )];
     let header: Vec<(&str, &str)> = header.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert!(authenticate_and_parse(&settings(), &request(event(&body, &header, true))).is_ok());
@@ -75,7 +56,7 @@ fn the_unconfirmed_reading_signing_the_base64_of_the_body_is_refused() {
     // The settings page's "signs the base64 encoded payload", read as HMAC over base64(body):
     // not what the function implements, so such a signature does not pass.
     let body = json!({"loginId": "ana", "password": "pw"}).to_string();
-    let other = openssl_signature(HMAC_SECRET, STANDARD.encode(&body).as_bytes());
+    let other = crate::support::openssl_hmac(HMAC_SECRET, STANDARD.encode(&body).as_bytes());
     let header = [("x-descope-webhook-s256", other.as_str())];
     assert_eq!(
         authenticate_and_parse(&settings(), &request(event(&body, &header, false))).unwrap_err(),

@@ -223,3 +223,21 @@ impl Stage {
         self.pool.sub(username).await
     }
 }
+
+/// `openssl dgst -sha256 -hmac KEY -binary | base64` over `message`: an HMAC computed outside the
+/// crate (the connector's signature, Cognito's SECRET_HASH).
+pub fn openssl_hmac(key: &str, message: &[u8]) -> String {
+    use std::io::Write as _;
+
+    use base64::{Engine as _, engine::general_purpose::STANDARD};
+    let mut dgst = std::process::Command::new("openssl")
+        .args(["dgst", "-sha256", "-hmac", key, "-binary"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("openssl is installed");
+    dgst.stdin.take().unwrap().write_all(message).unwrap();
+    let digest = dgst.wait_with_output().unwrap();
+    assert!(digest.status.success(), "openssl dgst failed");
+    STANDARD.encode(digest.stdout)
+}
