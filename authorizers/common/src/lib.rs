@@ -13,9 +13,14 @@
 //!   need, and the context every authorizer fills;
 //! - [`decision`] (feature `identity`): typed verdicts and reasons, and the one decision line.
 //!
+//! - [`cognito`] (feature `cognito`): Cognito's `SECRET_HASH`, for the bridges that call Cognito
+//!   on an app client with a secret.
+//!
 //! The pre sign-up linker uses only the default part (settings and cold start): no JWT
 //! verification and no policy evaluation in its binary.
 
+#[cfg(feature = "cognito")]
+pub mod cognito;
 pub mod cold_start;
 #[cfg(feature = "identity")]
 pub mod context;

@@ -9,27 +9,16 @@
 //! correct password answered with an MFA challenge carries no token: then, and only when the
 //! flow enforces MFA, `AdminGetUser` on the challenge's `USER_ID_FOR_SRP` gives the `sub`.
 
-use aws_lc_rs::hmac;
 use aws_sdk_cognitoidentityprovider::{
     Client,
     error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
     types::{AuthFlowType, ChallengeNameType},
 };
-use base64::{
-    Engine as _,
-    engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
-};
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use descope_management::Secret;
 use serde::Deserialize;
 
-/// `SECRET_HASH = base64(HMAC-SHA256(client secret, username + client id))`.
-pub fn secret_hash(client_secret: &str, username: &str, client_id: &str) -> String {
-    let key = hmac::Key::new(hmac::HMAC_SHA256, client_secret.as_bytes());
-    let mut context = hmac::Context::with_key(&key);
-    context.update(username.as_bytes());
-    context.update(client_id.as_bytes());
-    STANDARD.encode(context.sign().as_ref())
-}
+pub use authorizer_common::cognito::secret_hash;
 
 /// The Cognito identity a correct password belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]

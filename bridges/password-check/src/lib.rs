@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use cognito::{CognitoIdentity, PasswordChecker, Verdict};
 pub use config::Config;
-use descope_management::{DescopeClient, DescopeError, RetryPolicy, Secret, wire::UserSearch};
+use descope_management::{DescopeClient, DescopeError, RetryPolicy, Secret};
 pub use request::{FunctionUrlRequest, Refusal};
 use serde::Serialize;
 
@@ -229,28 +229,20 @@ impl State {
 
     /// Sets `password` on the one Descope user carrying `identity`.
     async fn set_password(&self, identity: &CognitoIdentity, password: &Secret) -> Setting {
-        let search = UserSearch::default()
-            .custom_attribute(SUB_ATTRIBUTE, identity.sub.as_str())
-            .custom_attribute(POOL_ATTRIBUTE, identity.pool_id.as_str());
-        let users = match self.descope.search_users(&search, 2, 2).await {
+        let identity_pairs = [
+            (SUB_ATTRIBUTE, identity.sub.as_str()),
+            (POOL_ATTRIBUTE, identity.pool_id.as_str()),
+        ];
+        let owners = match self.descope.users_with_custom_text(&identity_pairs, 2).await {
             Ok(users) => users,
             Err(error) => return setting_of_error(&error, "search"),
         };
-        // The search filters by both attributes; checked again here so the binding holds even
-        // if a search ever ignored a filter.
-        let owners: Vec<_> = users
-            .iter()
-            .filter(|user| {
-                user.custom_text(SUB_ATTRIBUTE) == Some(identity.sub.as_str())
-                    && user.custom_text(POOL_ATTRIBUTE) == Some(identity.pool_id.as_str())
-            })
-            .collect();
         let user = match owners.as_slice() {
             [] => {
                 tracing::info!(sub = %identity.sub, "no Descope user carries this Cognito identity");
                 return Setting::NoUser;
             }
-            [user] => *user,
+            [user] => user,
             _ => {
                 tracing::error!(sub = %identity.sub, "several Descope users carry this Cognito identity; none changed");
                 return Setting::Failed;

@@ -211,6 +211,26 @@ impl DescopeClient {
             .await
     }
 
+    /// The users (at most `at_most`) whose custom attributes hold exactly these text values, each
+    /// pair checked again on the answer, so a match never rests on the search honouring every
+    /// filter. The bridges find the one user carrying a Cognito identity this way.
+    pub async fn users_with_custom_text(
+        &self,
+        attributes: &[(&str, &str)],
+        at_most: usize,
+    ) -> Result<Vec<User>, DescopeError> {
+        let search = attributes.iter().fold(UserSearch::default(), |search, (name, value)| {
+            search.custom_attribute(name, *value)
+        });
+        let mut users = self.search_users(&search, at_most, at_most).await?;
+        users.retain(|user| {
+            attributes
+                .iter()
+                .all(|(name, value)| user.custom_text(name) == Some(*value))
+        });
+        Ok(users)
+    }
+
     /// Runs one search (`POST /v2/mgmt/user/search`, test users included) page by page until every
     /// match is read, or `at_most` users. Pages hold `expected` users (1 to 100): the number the
     /// filter usually matches, so most searches take one call; `expected` 0 sends nothing.

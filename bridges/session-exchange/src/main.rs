@@ -1,0 +1,35 @@
+//! `session-exchange` (deployed as `bootstrap` on provided.al2023 behind a function URL): reads
+//! its settings, builds the Cognito, DynamoDB and Descope clients and reads the app clients during
+//! the init phase, then answers the app's exchanges. A bad setting stops the cold start with one
+//! log line and an init error.
+
+use authorizer_common::Env;
+use aws_config::retry::RetryConfig;
+use lambda_runtime::{LambdaEvent, service_fn};
+use session_exchange::{Config, FunctionUrlRequest, State};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+
+    let config = authorizer_common::state_or_exit(Config::from_env(&Env::process())).await;
+    // Two attempts: a throttled exchange is answered `retry` quickly rather than held while the
+    // user waits; the app decides whether to call again.
+    let aws = aws_config::from_env()
+        .retry_config(RetryConfig::standard().with_max_attempts(2))
+        .load()
+        .await;
+    let state = State::new(
+        config,
+        aws_sdk_cognitoidentityprovider::Client::new(&aws),
+        aws_sdk_dynamodb::Client::new(&aws),
+    )
+    .await;
+    let state = authorizer_common::state_or_exit(state).await;
+
+    let state = &state;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<FunctionUrlRequest>| async move {
+        Ok::<_, lambda_runtime::Error>(state.handle(event.payload).await)
+    }))
+    .await
+}
