@@ -80,5 +80,5 @@ bench: toolchain package
 ## The whole migration on local stand-ins: moto as Cognito, the emulator as Descope, the real
 ## importer and authorizer binaries (the latter under a local Lambda Runtime API).
 demo: toolchain moto
-	$(CARGO) build --locked -p cognito-to-descope -p apigateway-authorizer -p appsync-authorizer --bins
+	$(CARGO) build --locked -p cognito-to-descope -p apigateway-authorizer -p appsync-authorizer -p password-check -p session-exchange --bins
 	$(CARGO) run --locked -q -p demo

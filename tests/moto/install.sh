@@ -14,6 +14,6 @@ if [[ ! -x "$VENV/bin/python" ]]; then
 fi
 if ! "$VENV/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "moto[server,cognitoidp]==$MOTO_VERSION" "boto3==$BOTO3_VERSION"
+        "moto[server,cognitoidp,dynamodb]==$MOTO_VERSION" "boto3==$BOTO3_VERSION"
 fi
 echo "moto $MOTO_VERSION ready: $VENV/bin/moto_server"

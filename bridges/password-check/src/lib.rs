@@ -9,7 +9,8 @@
 //!    before anything parses them), a missing or wrong bearer token (when configured), a body
 //!    that is not `{"loginId", "password"}` JSON, and an empty or oversized field;
 //! 2. checks the password with Cognito (`AdminInitiateAuth`, `ADMIN_USER_PASSWORD_AUTH`, on the
-//!    dedicated app client, the identifier as typed);
+//!    dedicated app client) under one username: the `cognitoUsername` of the Descope user the
+//!    importer migrated from this pool under that login ID, or else the identifier as typed;
 //! 3. **binding**: on a correct password, finds the one Descope user whose `cognitoSub` and
 //!    `cognitoPoolId` custom attributes equal the identity Cognito authenticated, and sets the
 //!    password on that user's login ID, never on a login ID from the request;
@@ -34,6 +35,8 @@ use serde::Serialize;
 pub const SUB_ATTRIBUTE: &str = "cognitoSub";
 /// The custom attribute holding the Cognito pool ID (written by the importer).
 pub const POOL_ATTRIBUTE: &str = "cognitoPoolId";
+/// The custom attribute holding the Cognito username (written by the importer).
+pub const USERNAME_ATTRIBUTE: &str = "cognitoUsername";
 
 /// The answer to the flow (`{"outcome": ...}`), one per invocation that passed the caller checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -185,7 +188,9 @@ impl State {
         };
         drop(request);
         let login_id = check.login_id.trim();
-        let (outcome, password_set) = match self.cognito.check(login_id, &check.password).await {
+        let username = self.cognito_username(login_id).await;
+        let username = username.as_deref().unwrap_or(login_id);
+        let (outcome, password_set) = match self.cognito.check(username, &check.password).await {
             Verdict::Authenticated(identity) => match self.set_password(&identity, &check.password).await {
                 Setting::Set => (Outcome::Set, true),
                 Setting::Refused => (Outcome::VerifiedNotSet, false),
@@ -225,6 +230,27 @@ impl State {
         }
         tracing::info!(outcome = outcome.label(), password_set, "password check");
         FunctionUrlResponse::outcome(outcome, password_set)
+    }
+
+    /// The Cognito username to check the password of: when `login_id` is the login ID of a
+    /// Descope user the importer migrated from this pool, its `cognitoUsername` (so a user who
+    /// types the email Descope knows them by is found in a pool that signs in by username, or
+    /// that holds them under an opaque username); otherwise `None`, and the identifier goes to
+    /// Cognito as typed. One Cognito call either way (a second guess would count twice towards
+    /// Cognito's lockout). Whose password it was still comes from Cognito's answer (the
+    /// binding), so this lookup only picks which Cognito user's password is checked.
+    async fn cognito_username(&self, login_id: &str) -> Option<String> {
+        match self.descope.load_user(login_id).await {
+            Ok(Some(user)) if user.custom_text(POOL_ATTRIBUTE) == Some(self.config.user_pool_id.as_str()) => {
+                user.custom_text(USERNAME_ATTRIBUTE).map(str::to_owned)
+            }
+            Ok(_) => None,
+            Err(error) => {
+                // Cognito may still know the identifier as typed; a Descope outage shows later.
+                tracing::warn!(error = %error, "Descope lookup of the identifier failed; checking it as typed");
+                None
+            }
+        }
     }
 
     /// Sets `password` on the one Descope user carrying `identity`.

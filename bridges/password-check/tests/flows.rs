@@ -49,6 +49,45 @@ async fn a_correct_password_becomes_the_descope_password_of_that_identity() {
 }
 
 #[tokio::test]
+async fn the_email_descope_knows_is_checked_under_the_cognito_username() {
+    // A pool that signs in by username (no email alias): Cognito, AWS and moto alike, does not
+    // know `kim@example.com`. The user types the email Descope knows them by; the importer
+    // recorded their Cognito username, so the check goes to Cognito as `kim`, in one call.
+    let stage = Stage::start().await;
+    let sub = stage.cognito_user("kim", "kim@example.com").await;
+    let pool = stage.pool.id.clone();
+    stage
+        .descope
+        .user_with(
+            "kim@example.com",
+            json!({"cognitoSub": sub, "cognitoPoolId": pool, "cognitoUsername": "kim"}),
+        )
+        .await;
+    let state = stage.state(&[]);
+    let response = state.handle(request(check("kim@example.com", PASSWORD))).await;
+    assert_eq!(
+        (response.status_code, body(&response)),
+        (200, json!({"outcome": "set"}))
+    );
+    assert_eq!(stage.stand_in.attempts("AdminInitiateAuth"), 1);
+    assert_eq!(stage.descope.sign_in("kim@example.com", PASSWORD).await, 200);
+
+    // An account whose attributes name another pool is not followed: the identifier goes to
+    // Cognito as typed, which does not know it.
+    let lee = stage.cognito_user("lee", "lee@example.com").await;
+    stage
+        .descope
+        .user_with(
+            "lee@example.com",
+            json!({"cognitoSub": lee, "cognitoPoolId": "us-east-1_other", "cognitoUsername": "lee"}),
+        )
+        .await;
+    let state = stage.state(&[("PASSWORD_CHECK_INVALID_MIN_MS", "0".to_owned())]);
+    let response = state.handle(request(check("lee@example.com", PASSWORD))).await;
+    assert_eq!(body(&response), json!({"outcome": "invalid"}));
+}
+
+#[tokio::test]
 async fn wrong_password_unknown_and_disabled_user_get_one_padded_answer() {
     // moto, as AWS: NotAuthorizedException for a wrong password and a disabled user,
     // UserNotFoundException for an unknown user (AWS answers NotAuthorizedException there too

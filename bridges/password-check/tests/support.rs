@@ -98,6 +98,7 @@ impl Descope {
             .create_custom_attributes(&[
                 NewCustomAttribute::new("cognitoSub", 1),
                 NewCustomAttribute::new("cognitoPoolId", 1),
+                NewCustomAttribute::new("cognitoUsername", 1),
             ])
             .await
             .unwrap();
@@ -109,11 +110,17 @@ impl Descope {
 
     /// A user as the importer creates it: `login_id`, carrying a Cognito identity.
     pub async fn user(&self, login_id: &str, sub: &str, pool_id: &str) {
+        self.user_with(login_id, json!({"cognitoSub": sub, "cognitoPoolId": pool_id}))
+            .await;
+    }
+
+    /// A user holding `login_id` (also its email) with these custom attributes.
+    pub async fn user_with(&self, login_id: &str, custom_attributes: Value) {
         let body = json!({
             "loginId": login_id,
             "email": login_id,
             "verifiedEmail": true,
-            "customAttributes": {"cognitoSub": sub, "cognitoPoolId": pool_id}
+            "customAttributes": custom_attributes
         });
         let response = self
             .http

@@ -45,7 +45,7 @@ async fn a_cognito_session_becomes_a_descope_session_of_the_same_person_once() {
 
     // Cognito's refresh token was revoked (the stand-in's RevokeToken; AWS's own behaviour
     // afterwards is that InitiateAuth refuses it).
-    assert!(stage.revoked.lock().unwrap().contains(&refresh));
+    assert!(stage.revoked.contains(&refresh));
     assert_eq!(stage.stand_in.attempts("RevokeToken"), 1);
 
     // Single use: the same token again is refused before Cognito is called.
@@ -260,7 +260,7 @@ async fn an_app_client_with_a_secret_needs_the_username_for_secret_hash() {
     let right = json!({"refreshToken": fresh, "clientId": with_secret, "username": "ivy"}).to_string();
     let answer = state.handle(request(event("POST", &right, &[]))).await;
     assert_eq!(answer.status_code, 200, "{}", answer.body);
-    assert!(stage.revoked.lock().unwrap().contains(&fresh));
+    assert!(stage.revoked.contains(&fresh));
 }
 
 #[tokio::test]

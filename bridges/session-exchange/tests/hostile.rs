@@ -114,7 +114,7 @@ async fn a_made_up_or_revoked_token_is_refused() {
     );
 
     // Revoked in Cognito by the app's own sign-out (the stand-in's RevokeToken).
-    stage.revoked.lock().unwrap().insert(refresh.clone());
+    stage.revoked.revoke(&refresh);
     let revoked = state.handle(request(exchange(&refresh, &stage.client_id))).await;
     assert_eq!(
         (revoked.status_code, body(&revoked)),

@@ -2,16 +2,12 @@
 //! `RevokeToken` (moto 5.2.5 lacks it), the emulator with migrated users, and the state under
 //! test.
 
-use std::{
-    collections::{HashMap, HashSet},
-    sync::{Arc, Mutex},
-};
+use std::collections::HashMap;
 
 use authorizer_common::Env;
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use descope_emulator::{Emulator, EmulatorConfig, RunningEmulator};
 use descope_management::{DescopeClient, RetryPolicy, wire::NewCustomAttribute};
-use moto_harness::{Canned, Moto, StandIn, StandInBuilder, UserPool};
+use moto_harness::{Moto, Revocations, StandIn, StandInBuilder, UserPool};
 use serde_json::{Value, json};
 use session_exchange::{Config, FunctionUrlRequest, FunctionUrlResponse, State};
 
@@ -137,48 +133,6 @@ impl Descope {
     }
 }
 
-/// What the stand-in's `RevokeToken` saw: the tokens it revoked.
-pub type Revoked = Arc<Mutex<HashSet<String>>>;
-
-/// moto with one pool and the app's client, DynamoDB's table, the emulator, and the stand-in.
-pub struct Stage {
-    /// moto, kept running while the stage lives.
-    pub moto: Moto,
-    /// The pool.
-    pub pool: UserPool,
-    /// The app client (no secret).
-    pub client_id: String,
-    /// The stand-in the function calls.
-    pub stand_in: StandIn,
-    /// Descope.
-    pub descope: Descope,
-    /// Refresh tokens the stand-in's `RevokeToken` revoked.
-    pub revoked: Revoked,
-}
-
-/// The stand-in's `RevokeToken` (moto 5.2.5 has none) and what AWS does after it: a revoked
-/// refresh token is refused by `InitiateAuth` (`NotAuthorizedException`, "Refresh Token has been
-/// revoked"). The stand-in answers `{}` as AWS does.
-pub fn with_revocation(builder: StandInBuilder, revoked: &Revoked) -> StandInBuilder {
-    let on_revoke = Arc::clone(revoked);
-    let on_refresh = Arc::clone(revoked);
-    builder
-        .on("RevokeToken", move |call| {
-            let input: Value = serde_json::from_slice(call.body).ok()?;
-            on_revoke.lock().unwrap().insert(input["Token"].as_str()?.to_owned());
-            Some(Canned::json(&json!({})))
-        })
-        .on("InitiateAuth", move |call| {
-            let input: Value = serde_json::from_slice(call.body).ok()?;
-            let token = input["AuthParameters"]["REFRESH_TOKEN"].as_str()?;
-            on_refresh
-                .lock()
-                .unwrap()
-                .contains(token)
-                .then(|| Canned::error(400, "NotAuthorizedException", "Refresh Token has been revoked"))
-        })
-}
-
 impl Stage {
     /// A stage whose stand-in plays `RevokeToken`.
     pub async fn start() -> Self {
@@ -191,30 +145,10 @@ impl Stage {
         let moto = Moto::start();
         let pool = UserPool::create(&moto, "users").await;
         let client_id = pool.app_client("web").await;
-        let revoked = Revoked::default();
-        let stand_in = configure(with_revocation(StandIn::builder(&moto.url), &revoked)).start();
+        let revoked = Revocations::default();
+        let stand_in = configure(StandIn::builder(&moto.url).revoke_tokens(&revoked)).start();
         let descope = Descope::start().await;
-        dynamodb(&moto.url)
-            .create_table()
-            .table_name(TABLE)
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("tokenHash")
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .unwrap(),
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("tokenHash")
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .unwrap(),
-            )
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
-            .await
-            .unwrap();
+        moto_harness::create_table(&moto_harness::dynamodb_for(&moto.url), TABLE, "tokenHash").await;
         Self {
             moto,
             pool,
@@ -249,7 +183,7 @@ impl Stage {
         State::new(
             config,
             moto_harness::client_for(&self.stand_in.url),
-            dynamodb(&self.moto.url),
+            moto_harness::dynamodb_for(&self.moto.url),
         )
         .await
         .expect("the state builds")
@@ -275,20 +209,12 @@ impl Stage {
 
     /// How many items the single-use table holds.
     pub async fn claims(&self) -> usize {
-        let scan = dynamodb(&self.moto.url).scan().table_name(TABLE).send().await.unwrap();
+        let scan = moto_harness::dynamodb_for(&self.moto.url)
+            .scan()
+            .table_name(TABLE)
+            .send()
+            .await
+            .unwrap();
         scan.items().len()
     }
-}
-
-/// A DynamoDB client for moto.
-pub fn dynamodb(endpoint_url: &str) -> aws_sdk_dynamodb::Client {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .region(aws_sdk_dynamodb::config::Region::new(moto_harness::REGION))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "test", "test", None, None, "static",
-        ))
-        .endpoint_url(endpoint_url)
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
 }

@@ -12,7 +12,10 @@
 //!    the Cognito access token, which the same policy judges by the user's Cognito groups;
 //! 5. a table of who may do what, and why;
 //! 6. weeks later, a user leaves a group and another is deleted in Cognito: `sync` brings both
-//!    changes to Descope, and fresh tokens get the new decisions.
+//!    changes to Descope, and fresh tokens get the new decisions;
+//! 7. the switch, unnoticed ([`bridges`]): a user signs in to Descope with the password they had
+//!    in Cognito (the password check sets it, no reset), and another user's Cognito session
+//!    becomes a Descope session without signing in (the session exchange).
 //!
 //! Everything it starts is stopped when it ends, also on Ctrl-C. Logs and reports stay in
 //! `demo-output/`.
@@ -23,6 +26,8 @@ use std::{
     process::{Child, Command, ExitCode, Stdio},
     time::Duration,
 };
+
+mod bridges;
 
 use anyhow::{Context as _, Result, bail};
 use authz_policy::{PolicyDocument, Principal};
@@ -395,6 +400,55 @@ async fn run() -> Result<()> {
             admin.login_id
         ),
     }
+    // Two migrated users who have a Cognito password (the seed confirms every 3rd user, disables
+    // every 10th), untouched by the scenes above.
+    let untouched = |u: &&Value| {
+        let login_id = u["loginIds"][0].as_str().unwrap_or_default();
+        let seeded = u["customAttributes"]["cognitoUsername"]
+            .as_str()
+            .and_then(|name| name.strip_prefix("user"))
+            .and_then(|n| n.parse::<u32>().ok());
+        u["status"] == "enabled"
+            && seeded.is_some_and(|n| n % 3 == 1 && n % 10 != 0)
+            && ![
+                planted.email.as_str(),
+                editor.login_id.as_str(),
+                admin.login_id.as_str(),
+            ]
+            .contains(&login_id)
+            && !people.iter().any(|p| p.login_id == login_id)
+    };
+    let dump = descope.emulator.state_dump();
+    let picked: Vec<(String, String)> = dump["users"]
+        .as_array()
+        .context("state dump without users")?
+        .iter()
+        .filter(untouched)
+        .take(2)
+        .map(|u| {
+            (
+                u["customAttributes"]["cognitoUsername"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                u["loginIds"][0].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let [first, second]: [(String, String); 2] = picked
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("fewer than two migrated users with a Cognito password"))?;
+    bridges::unnoticed(&bridges::Stage {
+        bin_dir: &bin_dir,
+        moto_url: &moto.url,
+        pool_id: &moto.pool_id,
+        descope: &descope,
+        project_id: PROJECT_ID,
+        management_key: MANAGEMENT_KEY,
+        people: [first, second],
+    })
+    .await?;
+
     println!(
         "\nLogs and JSON reports of the importer runs: {}",
         out.join("logs").display()

@@ -54,7 +54,7 @@ use aws_sdk_cognitoidentityprovider::{
     types::{AttributeType, AuthFlowType, ExplicitAuthFlowsType, MessageActionType},
 };
 
-pub use stand_in::{Answer, Canned, Fault, StandIn, StandInBuilder};
+pub use stand_in::{Answer, Canned, Fault, Revocations, StandIn, StandInBuilder};
 
 /// The region of every client and pool: moto keys its state by region, and the issuer names it.
 pub const REGION: &str = "us-east-1";
@@ -171,6 +171,51 @@ pub fn client_for_region(endpoint_url: &str, region: &str) -> Client {
         .endpoint_url(endpoint_url)
         .build();
     Client::from_conf(config)
+}
+
+/// A DynamoDB client for a moto server (region [`REGION`], static test credentials): moto serves
+/// DynamoDB on the same port as Cognito.
+pub fn dynamodb_for(endpoint_url: &str) -> aws_sdk_dynamodb::Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+        .endpoint_url(endpoint_url)
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+/// Creates an on-demand table whose partition key is the string attribute `key`.
+///
+/// # Panics
+///
+/// If moto refuses.
+pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, key: &str) {
+    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+    let definition = AttributeDefinition::builder()
+        .attribute_name(key)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .unwrap_or_else(|e| panic!("attribute definition: {e}"));
+    let schema = KeySchemaElement::builder()
+        .attribute_name(key)
+        .key_type(KeyType::Hash)
+        .build()
+        .unwrap_or_else(|e| panic!("key schema: {e}"));
+    let out = client
+        .create_table()
+        .table_name(name)
+        .attribute_definitions(definition)
+        .key_schema(schema)
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await;
+    if let Err(e) = out {
+        panic!(
+            "CreateTable {name}: {}",
+            aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+        );
+    }
 }
 
 /// A loopback port that was free a moment ago (the OS picks it; the listener is closed again).

@@ -268,6 +268,60 @@ impl fmt::Debug for StandIn {
     }
 }
 
+/// The refresh tokens revoked through a stand-in's `RevokeToken` ([`StandInBuilder::revoke_tokens`]).
+#[derive(Debug, Clone, Default)]
+pub struct Revocations(Arc<Mutex<std::collections::HashSet<String>>>);
+
+impl Revocations {
+    /// Whether `token` was revoked.
+    pub fn contains(&self, token: &str) -> bool {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).contains(token)
+    }
+
+    /// Revokes `token`, as the app's own sign-out would.
+    pub fn revoke(&self, token: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(token.to_owned());
+    }
+
+    /// How many tokens were revoked.
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    /// Whether none was.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl StandInBuilder {
+    /// Plays Cognito's `RevokeToken`, which moto 5.2.5 lacks, and what AWS does after it: the
+    /// call answers `{}` (as AWS does) and records the token in `revocations`; a later
+    /// `InitiateAuth` with that refresh token is refused with `NotAuthorizedException` ("Refresh
+    /// Token has been revoked"), AWS's answer. Other `InitiateAuth` calls go on to moto. Hooks
+    /// registered later for either operation replace these.
+    #[must_use]
+    pub fn revoke_tokens(self, revocations: &Revocations) -> Self {
+        let on_revoke = revocations.clone();
+        let on_refresh = revocations.clone();
+        self.on("RevokeToken", move |call| {
+            let input: serde_json::Value = serde_json::from_slice(call.body).ok()?;
+            on_revoke.revoke(input["Token"].as_str()?);
+            Some(Canned::json(&serde_json::json!({})))
+        })
+        .on("InitiateAuth", move |call| {
+            let input: serde_json::Value = serde_json::from_slice(call.body).ok()?;
+            let token = input["AuthParameters"]["REFRESH_TOKEN"].as_str()?;
+            on_refresh
+                .contains(token)
+                .then(|| Canned::error(400, "NotAuthorizedException", "Refresh Token has been revoked"))
+        })
+    }
+}
+
 impl StandIn {
     /// A stand-in in front of `upstream` (moto's URL) that only forwards until configured.
     pub fn builder(upstream: &str) -> StandInBuilder {
