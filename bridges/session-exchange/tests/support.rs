@@ -133,6 +133,22 @@ impl Descope {
     }
 }
 
+/// moto with one pool and the app's client, DynamoDB's table, the emulator, and the stand-in.
+pub struct Stage {
+    /// moto, kept running while the stage lives.
+    pub moto: Moto,
+    /// The pool.
+    pub pool: UserPool,
+    /// The app client (no secret).
+    pub client_id: String,
+    /// The stand-in the function calls.
+    pub stand_in: StandIn,
+    /// Descope.
+    pub descope: Descope,
+    /// Refresh tokens the stand-in's `RevokeToken` revoked (moto has no `RevokeToken`).
+    pub revoked: Revocations,
+}
+
 impl Stage {
     /// A stage whose stand-in plays `RevokeToken`.
     pub async fn start() -> Self {

@@ -47,7 +47,7 @@ struct Bridge {
 impl Bridge {
     async fn start(stage: &Stage<'_>, name: &str, env: &[(&str, &str)]) -> Result<Self> {
         let api = RuntimeApi::start_for(name).await?;
-        let mut command = function_command(&stage.bin_dir.join(name), &api, name);
+        let mut command = function_command(stage.bin_dir.join(name), &api, name);
         command
             .env("DESCOPE_PROJECT_ID", stage.project_id)
             .env("DESCOPE_MANAGEMENT_KEY", stage.management_key)
