@@ -62,7 +62,7 @@ deploy: package
 ## Deploys infra/hybrid/template.yaml (Descope as OIDC provider of an existing pool + the linker,
 ## and the password check when PasswordCheckHmacSecret is given).
 deploy-hybrid:
-	bash authorizers/package.sh presignup-linker password-check
+	bash authorizers/package.sh presignup-linker password-check session-exchange
 	bash infra/lint.sh
 	cd infra/hybrid && export PATH="$(CURDIR)/.venv-cl/bin:$(CURDIR)/.venv-infra/bin:$$PATH" SAM_CLI_TELEMETRY=0 && \
 		sam build --beta-features && sam deploy --guided

@@ -2,7 +2,7 @@
 # Builds the Lambda packages of the functions for provided.al2023 on arm64:
 # target/lambda/<package>/bootstrap.zip (the binary renamed `bootstrap`), and prints their sizes.
 #
-#   authorizers/package.sh [PACKAGE...]    (default: all four functions)
+#   authorizers/package.sh [PACKAGE...]    (default: all five functions)
 #
 # cargo-lambda and zig (the cross linker) come from PyPI into .venv-cl at the repository root;
 # the aarch64 Rust target is added with rustup.
@@ -12,7 +12,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$root/.venv-cl"
 cd "$root"
 packages=("$@")
-[ ${#packages[@]} -gt 0 ] || packages=(apigateway-authorizer appsync-authorizer presignup-linker password-check)
+[ ${#packages[@]} -gt 0 ] || packages=(apigateway-authorizer appsync-authorizer presignup-linker password-check session-exchange)
 
 if [ ! -x "$venv/bin/cargo-lambda" ] || [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"

@@ -8,15 +8,15 @@
 //! |---|---|---|---|
 //! | 1. POST (OPTIONS: CORS preflight), `Origin` absent or one of the app's, body ≤ 16 KiB, `{"refreshToken", "clientId"[, "username"]}`, a configured client | any | 4xx refusal, nothing written or called | none |
 //! | 2. claim the token: conditional write of its SHA-256 to DynamoDB | already claimed / DynamoDB down | 409 `already_used` / 503 `retry` | kept / none |
-//! | 3. Cognito `InitiateAuth` `REFRESH_TOKEN_AUTH` | refused (invalid, expired, revoked, another client's or pool's) / throttled / other | 401 `invalid_token` / 503 `retry` / 500 `error` | kept / released / released |
-//! | 4. verify the ID token with `descope-jwt`'s Cognito rules (pool, this client, `token_use` `id`) | keys unavailable / refused | 503 `retry` / 401 `invalid_token` | released / kept |
+//! | 3. Cognito `InitiateAuth` `REFRESH_TOKEN_AUTH` | refused (invalid, expired, revoked, another client's or pool's) / throttled / other | 401 `invalid_token` / 503 `retry` / 500 `error` | released |
+//! | 4. verify the ID token with `descope-jwt`'s Cognito rules (pool, this client, `token_use` `id`) | keys unavailable / refused | 503 `retry` / 401 `invalid_token` | released |
 //! | 5. the one Descope user whose `cognitoSub` + `cognitoPoolId` are the token's | none or disabled / several / Descope down | 403 `not_migrated` / 500 `error` / 503 `retry` | released |
 //! | 6. Descope management sign-in, refresh duration ≤ the client's refresh-token validity | throttled / other | 503 `retry` / 500 `error` | released |
 //! | 7. Cognito `RevokeToken` | fails | still 200 with the session; logged as `revoke_failed` | kept |
 //!
-//! A claim is released only when no Descope session was made, so the app may try again (after
-//! the import for `not_migrated`); a token that was exchanged, or that Cognito refused, is never
-//! accepted again. The revocation comes last because the Descope session is what the user needs:
+//! A claim is released whenever no Descope session was made, so the app may try again (after
+//! the import for `not_migrated`) and made-up tokens leave no rows behind; only a token that was
+//! exchanged stays claimed, and is never accepted again. The revocation comes last because the Descope session is what the user needs:
 //! if it fails, the user is signed in to Descope and the claim still stops a second exchange, but
 //! Cognito still honours the refresh token until it expires (the log line says so). Cognito access
 //! and ID tokens already issued stay valid until they expire whatever happens here (revocation
@@ -51,7 +51,7 @@ pub enum Outcome {
     Exchanged,
     /// A Descope session was made but `RevokeToken` failed.
     RevokeFailed,
-    /// The token was exchanged (or refused) before.
+    /// The token was exchanged before (or an exchange of it is under way).
     AlreadyUsed,
     /// Cognito refused the refresh token, or its ID token did not verify.
     InvalidToken,
@@ -88,10 +88,11 @@ impl Outcome {
         }
     }
 
-    /// Whether the claim is given back: only when no session was made and the token may still be
-    /// good (see the table in the crate docs).
+    /// Whether the claim is given back: whenever no session was made (see the crate docs). A
+    /// refused token stays refused by Cognito, so giving it back costs nothing, and made-up
+    /// tokens then leave no rows in the table.
     fn releases_claim(self) -> bool {
-        matches!(self, Self::NotMigrated | Self::Retry | Self::Error)
+        matches!(self, Self::InvalidToken | Self::NotMigrated | Self::Retry | Self::Error)
     }
 }
 

@@ -113,6 +113,9 @@ async fn a_made_up_or_revoked_token_is_refused() {
         (401, json!({"error": "invalid_token"}))
     );
 
+    // Made-up tokens leave no rows behind (Cognito keeps refusing them anyway).
+    assert_eq!(stage.claims().await, 0);
+
     // Revoked in Cognito by the app's own sign-out (the stand-in's RevokeToken).
     stage.revoked.revoke(&refresh);
     let revoked = state.handle(request(exchange(&refresh, &stage.client_id))).await;
