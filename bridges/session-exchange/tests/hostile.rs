@@ -124,3 +124,40 @@ async fn a_made_up_or_revoked_token_is_refused() {
         (401, json!({"error": "invalid_token"}))
     );
 }
+
+#[tokio::test]
+async fn an_id_token_not_signed_by_the_pool_gets_no_session() {
+    // Whatever answers in Cognito's place (a stand-in here) returns an ID token naming a victim,
+    // well-formed but signed with another key: the function checks it against the pool's keys
+    // (moto's JWKS) and refuses it.
+    let forger = descope_jwt::testing::TestKey::rs256("forged-kid").unwrap();
+    let slot = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let forged = std::sync::Arc::clone(&slot);
+    let stage = Stage::with(move |builder| {
+        builder.on("InitiateAuth", move |_| {
+            Some(moto_harness::Canned::json(&json!({
+                "AuthenticationResult": {
+                    "IdToken": forged.lock().unwrap().clone(),
+                    "AccessToken": "x",
+                    "ExpiresIn": 3600,
+                    "TokenType": "Bearer"
+                }
+            })))
+        })
+    })
+    .await;
+    let (refresh, _) = stage.migrated("mal").await;
+    let (victim_sub, _) = stage.signed_in("vic", &stage.client_id).await;
+    stage.descope.user("vic@example.com", &victim_sub, &stage.pool.id).await;
+    let mut claims = descope_jwt::testing::cognito_id_claims(&stage.pool.id, &stage.client_id, "vic", &[]);
+    claims["sub"] = json!(victim_sub);
+    *slot.lock().unwrap() = forger.sign(&claims).unwrap();
+    let state = stage.state(&[]).await;
+
+    let answer = state.handle(request(exchange(&refresh, &stage.client_id))).await;
+    assert_eq!(
+        (answer.status_code, body(&answer)),
+        (401, json!({"error": "invalid_token"}))
+    );
+    assert_eq!(stage.stand_in.attempts("RevokeToken"), 0);
+}
