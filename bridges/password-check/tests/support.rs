@@ -162,8 +162,8 @@ impl Descope {
 
 /// moto with one pool and the dedicated app client (no secret), the emulator, and the stand-in.
 pub struct Stage {
-    /// moto, kept running while the stage lives.
-    _moto: Moto,
+    /// moto, kept running while the stage lives (its Secrets Manager holds the binary's secrets).
+    pub moto: Moto,
     /// The pool.
     pub pool: UserPool,
     /// The dedicated app client.
@@ -188,7 +188,7 @@ impl Stage {
         let stand_in = configure(StandIn::builder(&moto.url)).start();
         let descope = Descope::start().await;
         Self {
-            _moto: moto,
+            moto,
             pool,
             client_id,
             stand_in,
@@ -211,6 +211,19 @@ impl Stage {
         env
     }
 
+    /// Creates a Secrets Manager secret holding `value` on moto; its ARN.
+    pub async fn secret(&self, name: &str, value: &str) -> String {
+        secrets_client(&self.moto.url)
+            .create_secret()
+            .name(name)
+            .secret_string(value)
+            .send()
+            .await
+            .expect("CreateSecret on moto")
+            .arn
+            .expect("CreateSecret returns the ARN")
+    }
+
     /// The state under test, calling Cognito through the stand-in.
     pub fn state(&self, extra: &[(&'static str, String)]) -> State {
         State::new(config(&self.env(extra)), moto_harness::client_for(&self.stand_in.url)).unwrap()
@@ -222,6 +235,18 @@ impl Stage {
         self.pool.user(username, email, &[]).await;
         self.pool.sub(username).await
     }
+}
+
+/// A Secrets Manager client for `endpoint` (region [`moto_harness::REGION`], test credentials).
+pub fn secrets_client(endpoint: &str) -> aws_sdk_secretsmanager::Client {
+    use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(moto_harness::REGION))
+        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_secretsmanager::Client::from_conf(config)
 }
 
 /// `openssl dgst -sha256 -hmac KEY -binary | base64` over `message`: an HMAC computed outside the
