@@ -60,7 +60,7 @@ deploy: package
 		sam build --beta-features && sam deploy --guided
 
 ## Deploys infra/hybrid/template.yaml (Descope as OIDC provider of an existing pool + the linker,
-## and the password check when PasswordCheckHmacSecret is given).
+## and the password check when PasswordCheckHmacSecretArn is given).
 deploy-hybrid:
 	bash authorizers/package.sh presignup-linker password-check session-exchange
 	bash infra/lint.sh

@@ -83,7 +83,8 @@ echo "infra: self-test passed (a function URL without IAM auth is caught)"
 
 # The password check's environment in the hybrid template names only settings the function reads
 # (a misspelled optional one would be ignored silently) and every required one (else its cold
-# start stops).
+# start stops); its secret settings (SECRET_SETTINGS in config.rs) only as NAME_REF references,
+# never in plain text (the function refuses plain secrets when deployed).
 "$ROOT/.venv-infra/bin/python" - "$ROOT/infra/hybrid/template.yaml" "$ROOT/bridges/password-check/src/config.rs" <<'PY'
 import re, sys
 from samtranslator.yaml_helper import yaml_parse
@@ -91,8 +92,14 @@ template, config = (open(path, encoding="utf-8").read() for path in sys.argv[1:]
 variables = set(yaml_parse(template)["Resources"]["PasswordCheckFunction"]["Properties"]["Environment"]["Variables"])
 read = set(re.findall(r'(?:required|env\s*\.(?:get|flag))\(\s*"([A-Z0-9_]+)"', config))
 required = set(re.findall(r'required\("([A-Z0-9_]+)"\)', config))
-unknown, missing = variables - read, required - variables
-if unknown or missing or not required:
-    sys.exit(f"infra: the password check's environment: unknown {sorted(unknown)}, missing {sorted(missing)}")
-print(f"infra: the password check's environment sets {len(variables)} of the {len(read)} settings it reads, every required one")
+secret_list = re.search(r'pub const SECRET_SETTINGS: &\[&str\] = &\[(.*?)\];', config, re.S)
+secrets = set(re.findall(r'"([A-Z0-9_]+)"', secret_list.group(1))) if secret_list else set()
+plain = variables & secrets
+settings = {v[: -len("_REF")] if v.endswith("_REF") and v[: -len("_REF")] in secrets else v for v in variables}
+unknown, missing = settings - read, required - settings
+if unknown or missing or plain or not required or not secrets or not secrets <= read:
+    sys.exit(f"infra: the password check's environment: unknown {sorted(unknown)}, missing {sorted(missing)}, "
+             f"secrets in plain text {sorted(plain)} (SECRET_SETTINGS found: {sorted(secrets)})")
+print(f"infra: the password check's environment sets {len(variables)} of the {len(read)} settings it reads, "
+      f"every required one, its secrets only as references ({', '.join(sorted(v for v in variables if v.endswith('_REF')))})")
 PY

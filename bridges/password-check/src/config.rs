@@ -13,6 +13,18 @@ pub const MAX_INVALID_MIN_MS: u64 = 10_000;
 /// Default of `DESCOPE_BASE_URL`.
 pub const DEFAULT_DESCOPE_BASE_URL: &str = "https://api.descope.com";
 
+/// The settings that are secrets. Deployed, each is given as `NAME_REF`, a reference to a
+/// Secrets Manager secret or SSM parameter that `main` reads at cold start
+/// (`secret_settings::resolve_process_env`) and overlays on the environment, so [`Config::from_env`]
+/// reads it under `NAME`; in plain text only for local runs (or with
+/// `ALLOW_SECRETS_IN_ENVIRONMENT=true`).
+pub const SECRET_SETTINGS: &[&str] = &[
+    "PASSWORD_CHECK_HMAC_SECRET",
+    "PASSWORD_CHECK_BEARER_TOKEN",
+    "COGNITO_CLIENT_SECRET",
+    "DESCOPE_MANAGEMENT_KEY",
+];
+
 /// The function's settings.
 #[derive(Debug, Clone)]
 pub struct Config {

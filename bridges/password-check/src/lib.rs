@@ -26,7 +26,7 @@ pub mod request;
 use std::time::{Duration, Instant};
 
 use cognito::{CognitoIdentity, PasswordChecker, Verdict};
-pub use config::Config;
+pub use config::{Config, SECRET_SETTINGS};
 use descope_management::{DescopeClient, DescopeError, RetryPolicy, Secret};
 pub use request::{FunctionUrlRequest, Refusal};
 use serde::Serialize;

@@ -169,8 +169,8 @@ impl Descope {
 
 /// moto with one pool and the dedicated app client (no secret), the emulator, and the stand-in.
 pub struct Stage {
-    /// moto, kept running while the stage lives.
-    _moto: Moto,
+    /// moto, kept running while the stage lives (its Secrets Manager holds the binary's secrets).
+    pub moto: Moto,
     /// The pool.
     pub pool: UserPool,
     /// The dedicated app client.
@@ -195,7 +195,7 @@ impl Stage {
         let stand_in = configure(StandIn::builder(&moto.url)).start();
         let descope = Descope::start().await;
         Self {
-            _moto: moto,
+            moto,
             pool,
             client_id,
             stand_in,
@@ -216,6 +216,11 @@ impl Stage {
         ];
         env.extend(extra.iter().cloned());
         env
+    }
+
+    /// Creates a Secrets Manager secret holding `value` on moto; its ARN.
+    pub async fn secret(&self, name: &str, value: &str) -> String {
+        moto_harness::create_secret(&self.moto.url, name, value).await
     }
 
     /// The state under test, calling Cognito through the stand-in.

@@ -6,6 +6,11 @@ use std::time::Duration;
 use authorizer_common::{ConfigError, Env, list};
 use descope_management::Secret;
 
+/// The settings that are secrets: read from Secrets Manager or SSM Parameter Store at cold start
+/// when given as `NAME_REF` (`secret-settings`); plain text only for local runs. App client
+/// secrets are not settings: `DescribeUserPoolClient` gives them.
+pub const SECRET_SETTINGS: &[&str] = &["DESCOPE_MANAGEMENT_KEY"];
+
 /// Longest `SESSION_EXCHANGE_MAX_REFRESH_SECONDS` (Cognito's own longest refresh-token validity is
 /// ten years).
 pub const MAX_REFRESH_SECONDS: u64 = 10 * 365 * 24 * 3600;

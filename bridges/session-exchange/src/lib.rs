@@ -32,7 +32,7 @@ pub mod single_use;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cognito::{AppClient, Cognito, Refreshed};
-pub use config::Config;
+pub use config::{Config, SECRET_SETTINGS};
 use descope_jwt::{IdentityProvider, TokenUse, Verifier, VerifyError};
 use descope_management::{DescopeClient, DescopeError, RetryPolicy, Secret, wire::MgmtSignInOptions};
 pub use request::{FunctionUrlRequest, FunctionUrlResponse, Refusal};

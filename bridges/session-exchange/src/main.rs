@@ -1,18 +1,21 @@
 //! `session-exchange` (deployed as `bootstrap` on provided.al2023 behind a function URL): reads
-//! its settings, builds the Cognito, DynamoDB and Descope clients and reads the app clients during
+//! its management key from Secrets Manager or SSM Parameter Store (`DESCOPE_MANAGEMENT_KEY_REF`),
+//! then its settings, builds the Cognito, DynamoDB and Descope clients and reads the app clients during
 //! the init phase, then answers the app's exchanges. A bad setting stops the cold start with one
 //! log line and an init error.
 
-use authorizer_common::Env;
+use authorizer_common::{Env, state_or_exit};
 use aws_config::retry::RetryConfig;
 use lambda_runtime::{LambdaEvent, service_fn};
-use session_exchange::{Config, FunctionUrlRequest, State};
+use session_exchange::{Config, FunctionUrlRequest, SECRET_SETTINGS, State};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
 
-    let config = authorizer_common::state_or_exit(Config::from_env(&Env::process())).await;
+    let secrets = state_or_exit(secret_settings::resolve_process_env(SECRET_SETTINGS).await).await;
+    tracing::info!(from_references = ?secrets.names().collect::<Vec<_>>(), "secret settings read");
+    let config = state_or_exit(Config::from_env(&Env::new(secrets.over_process_env()))).await;
     // Two attempts: a throttled exchange is answered `retry` quickly rather than held while the
     // user waits; the app decides whether to call again.
     let aws = aws_config::from_env()
@@ -25,7 +28,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         aws_sdk_dynamodb::Client::new(&aws),
     )
     .await;
-    let state = authorizer_common::state_or_exit(state).await;
+    let state = state_or_exit(state).await;
 
     let state = &state;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<FunctionUrlRequest>| async move {

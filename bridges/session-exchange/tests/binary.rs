@@ -14,13 +14,19 @@ async fn the_binary_exchanges_a_session_and_never_prints_a_token() {
     let (refresh, user_id) = stage.migrated("eli").await;
 
     let mut api = RuntimeApi::start().await.unwrap();
+    // The management key comes from moto's Secrets Manager, as deployed.
+    let key_arn = moto_harness::create_secret(&stage.moto.url, "session-exchange/key", crate::support::KEY).await;
     let mut command = function_command(env!("CARGO_BIN_EXE_session-exchange"), &api, "session-exchange");
     for (name, value) in stage.env(&[]) {
-        command.env(name, value);
+        if name != "DESCOPE_MANAGEMENT_KEY" {
+            command.env(name, value);
+        }
     }
     command
         .env("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", &stage.stand_in.url)
         .env("AWS_ENDPOINT_URL_DYNAMODB", &stage.moto.url)
+        .env("AWS_ENDPOINT_URL_SECRETS_MANAGER", &stage.moto.url)
+        .env("DESCOPE_MANAGEMENT_KEY_REF", &key_arn)
         .env("AWS_REGION", moto_harness::REGION)
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test");
@@ -46,6 +52,7 @@ async fn the_binary_exchanges_a_session_and_never_prints_a_token() {
     assert_eq!(answers[1]["statusCode"], 409);
     assert_eq!(inner(&answers[1]), json!({"error": "already_used"}));
     assert!(output.contains("\"outcome\":\"exchanged\""), "{output}");
+    assert!(output.contains("secret settings read"), "{output}");
     for secret in [
         refresh.as_str(),
         session["sessionJwt"].as_str().unwrap(),

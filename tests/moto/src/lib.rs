@@ -218,6 +218,34 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, key: &s
     }
 }
 
+/// Creates a Secrets Manager secret holding `value` on a moto server; its ARN (what a function's
+/// `NAME_REF` setting names).
+///
+/// # Panics
+///
+/// If moto refuses.
+pub async fn create_secret(endpoint_url: &str, name: &str, value: &str) -> String {
+    let config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+        .endpoint_url(endpoint_url)
+        .build();
+    let out = aws_sdk_secretsmanager::Client::from_conf(config)
+        .create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await;
+    match out {
+        Ok(out) => out.arn.unwrap_or_else(|| panic!("CreateSecret {name}: no ARN")),
+        Err(e) => panic!(
+            "CreateSecret {name}: {}",
+            aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
+        ),
+    }
+}
+
 /// A loopback port that was free a moment ago (the OS picks it; the listener is closed again).
 ///
 /// # Panics
