@@ -81,25 +81,36 @@ if ! grep -q 'FAILED for resource: AWS::Lambda::Url' "$work/url-check.txt"; then
 fi
 echo "infra: self-test passed (a function URL without IAM auth is caught)"
 
-# The password check's environment in the hybrid template names only settings the function reads
-# (a misspelled optional one would be ignored silently) and every required one (else its cold
-# start stops); its secret settings (SECRET_SETTINGS in config.rs) only as NAME_REF references,
-# never in plain text (the function refuses plain secrets when deployed).
-"$ROOT/.venv-infra/bin/python" - "$ROOT/infra/hybrid/template.yaml" "$ROOT/bridges/password-check/src/config.rs" <<'PY'
+# The bridges' environments in the hybrid template name only settings each function reads (a
+# misspelled optional one would be ignored silently) and every required one (else its cold start
+# stops); their secret settings (SECRET_SETTINGS in config.rs) only as NAME_REF references, never
+# in plain text (the functions refuse plain secrets when deployed). The session exchange also reads
+# the authorizers' verifier settings (authorizers/common/src/verifier_settings.rs).
+"$ROOT/.venv-infra/bin/python" - "$ROOT" <<'PY'
 import re, sys
 from samtranslator.yaml_helper import yaml_parse
-template, config = (open(path, encoding="utf-8").read() for path in sys.argv[1:])
-variables = set(yaml_parse(template)["Resources"]["PasswordCheckFunction"]["Properties"]["Environment"]["Variables"])
-read = set(re.findall(r'(?:required|env\s*\.(?:get|flag))\(\s*"([A-Z0-9_]+)"', config))
-required = set(re.findall(r'required\("([A-Z0-9_]+)"\)', config))
-secret_list = re.search(r'pub const SECRET_SETTINGS: &\[&str\] = &\[(.*?)\];', config, re.S)
-secrets = set(re.findall(r'"([A-Z0-9_]+)"', secret_list.group(1))) if secret_list else set()
-plain = variables & secrets
-settings = {v[: -len("_REF")] if v.endswith("_REF") and v[: -len("_REF")] in secrets else v for v in variables}
-unknown, missing = settings - read, required - settings
-if unknown or missing or plain or not required or not secrets or not secrets <= read:
-    sys.exit(f"infra: the password check's environment: unknown {sorted(unknown)}, missing {sorted(missing)}, "
-             f"secrets in plain text {sorted(plain)} (SECRET_SETTINGS found: {sorted(secrets)})")
-print(f"infra: the password check's environment sets {len(variables)} of the {len(read)} settings it reads, "
-      f"every required one, its secrets only as references ({', '.join(sorted(v for v in variables if v.endswith('_REF')))})")
+root = sys.argv[1]
+resources = yaml_parse(open(f"{root}/infra/hybrid/template.yaml", encoding="utf-8").read())["Resources"]
+functions = [
+    ("the password check", "PasswordCheckFunction", ["bridges/password-check/src/config.rs"]),
+    ("the session exchange", "SessionExchangeFunction",
+     ["bridges/session-exchange/src/config.rs", "authorizers/common/src/verifier_settings.rs"]),
+]
+for label, resource, sources in functions:
+    config = "\n".join(open(f"{root}/{path}", encoding="utf-8").read() for path in sources)
+    variables = set(resources[resource]["Properties"]["Environment"]["Variables"])
+    read = set(re.findall(r'(?:required|(?:env|self)\s*\.(?:get|flag|seconds|url|pool_pairs))\(\s*"([A-Z0-9_]+)"', config))
+    # Only the function's own config.rs says what is required.
+    own = open(f"{root}/{sources[0]}", encoding="utf-8").read()
+    required = set(re.findall(r'required\("([A-Z0-9_]+)"\)', own))
+    secret_list = re.search(r'pub const SECRET_SETTINGS: &\[&str\] = &\[(.*?)\];', own, re.S)
+    secrets = set(re.findall(r'"([A-Z0-9_]+)"', secret_list.group(1))) if secret_list else set()
+    plain = variables & secrets
+    settings = {v[: -len("_REF")] if v.endswith("_REF") and v[: -len("_REF")] in secrets else v for v in variables}
+    unknown, missing = settings - read, required - settings
+    if unknown or missing or plain or not required or not secrets or not secrets <= read:
+        sys.exit(f"infra: {label}'s environment: unknown {sorted(unknown)}, missing {sorted(missing)}, "
+                 f"secrets in plain text {sorted(plain)} (SECRET_SETTINGS found: {sorted(secrets)})")
+    print(f"infra: {label}'s environment sets {len(variables)} of the {len(read)} settings it reads, "
+          f"every required one, its secrets only as references ({', '.join(sorted(v for v in variables if v.endswith('_REF')))})")
 PY
