@@ -52,4 +52,4 @@ pub use identity::principal;
 pub use identity::{ClockedVerifier, IDENTITY_CONTEXT_KEYS, Identity, identity_context};
 #[cfg(feature = "policy")]
 pub use policy_source::LoadedPolicy;
-pub use settings::{ConfigError, Env, list};
+pub use settings::{ConfigError, Env, env_of, list};

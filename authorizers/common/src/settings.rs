@@ -126,9 +126,8 @@ pub fn list(value: &str) -> Vec<String> {
         .collect()
 }
 
-/// An environment over fixed pairs, for the crate's unit tests.
-#[cfg(test)]
-pub(crate) fn env_of(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
+/// An environment over fixed pairs (the functions' unit tests of their settings).
+pub fn env_of(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
     let map: std::collections::HashMap<String, String> =
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     Env::new(move |name: &str| map.get(name).cloned())

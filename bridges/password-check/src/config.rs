@@ -114,12 +114,9 @@ fn check_base_url(url: &str) -> Result<(), ConfigError> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use authorizer_common::env_of as env;
 
-    fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
-        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        Env::new(move |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
-    }
+    use super::*;
 
     const BASE: &[(&str, &str)] = &[
         ("PASSWORD_CHECK_HMAC_SECRET", "hmac-secret"),

@@ -23,7 +23,7 @@ pub mod cognito;
 pub mod config;
 pub mod request;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use cognito::{CognitoIdentity, PasswordChecker, Verdict};
 pub use config::{Config, SECRET_SETTINGS};
@@ -145,16 +145,8 @@ enum Setting {
 impl State {
     /// The state over this Cognito client (from the standard chain in production, moto in tests).
     pub fn new(config: Config, cognito: aws_sdk_cognitoidentityprovider::Client) -> Result<Self, DescopeError> {
-        // One request is one short step of a flow the user waits on: one quick retry of a 5xx or
-        // dropped connection, no wait on a 429 (the flow gets `retry`), and no client-side pacing
-        // (one instance's window says nothing of the other concurrent instances).
-        let policy = RetryPolicy {
-            max_attempts: 2,
-            max_rate_limit_waits: 0,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(1),
-            rate_multiplier: 0.0,
-        };
+        // The user waits on this request: `RetryPolicy::interactive`.
+        let policy = RetryPolicy::interactive();
         let descope = DescopeClient::new(
             &config.descope_base_url,
             &config.descope_project_id,

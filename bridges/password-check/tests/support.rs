@@ -18,34 +18,10 @@ pub const PROJECT_ID: &str = "P2passwordcheck";
 /// The management key.
 pub const KEY: &str = "K2management-key";
 
-/// A function URL event (payload format 2.0, as AWS documents it) carrying `body` and `headers`.
+/// A function URL event carrying `body` (base64-encoded when `base64`) and `headers`.
 pub fn event(body: &str, headers: &[(&str, &str)], base64: bool) -> Value {
-    let headers: serde_json::Map<String, Value> = headers
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
-        .chain([("content-type".to_owned(), Value::from("application/json"))])
-        .collect();
-    json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": "/",
-        "rawQueryString": "",
-        "headers": headers,
-        "requestContext": {
-            "accountId": "anonymous",
-            "apiId": "abcdefghijklmnopqrstuvwxyz",
-            "domainName": "abcdefghijklmnopqrstuvwxyz.lambda-url.us-east-1.on.aws",
-            "domainPrefix": "abcdefghijklmnopqrstuvwxyz",
-            "http": {"method": "POST", "path": "/", "protocol": "HTTP/1.1", "sourceIp": "3.3.3.3", "userAgent": "Descope"},
-            "requestId": "id",
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": "29/Nov/2026:17:00:00 +0000",
-            "timeEpoch": 1_795_971_600_000_u64
-        },
-        "body": if base64 { STANDARD.encode(body) } else { body.to_owned() },
-        "isBase64Encoded": base64
-    })
+    let body = if base64 { STANDARD.encode(body) } else { body.to_owned() };
+    lambda_runtime_stub::function_url_event("POST", &body, headers, base64)
 }
 
 /// `body` signed with [`HMAC_SECRET`], as Descope's connector sends it.

@@ -130,12 +130,9 @@ fn check_origin(origin: &str) -> Result<(), ConfigError> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use authorizer_common::env_of as env;
 
-    fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
-        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        Env::new(move |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
-    }
+    use super::*;
 
     const BASE: &[(&str, &str)] = &[
         ("COGNITO_USER_POOL_ID", "us-east-1_abc"),

@@ -29,7 +29,7 @@ pub mod config;
 pub mod request;
 pub mod single_use;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use cognito::{AppClient, Cognito, Refreshed};
 pub use config::{Config, SECRET_SETTINGS};
@@ -159,15 +159,8 @@ impl State {
         let cognito = Cognito::new(cognito);
         let apps = cognito.app_clients(&config.user_pool_id, &config.client_ids).await?;
         let verifier = Verifier::new(config.verifier.clone())?;
-        // One request is one step the user waits on: one quick retry of a 5xx or a dropped
-        // connection, no wait on a 429 (the app gets `retry`), no client-side pacing.
-        let policy = RetryPolicy {
-            max_attempts: 2,
-            max_rate_limit_waits: 0,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(1),
-            rate_multiplier: 0.0,
-        };
+        // The user waits on this request: `RetryPolicy::interactive`.
+        let policy = RetryPolicy::interactive();
         let descope = DescopeClient::new(
             &config.descope_base_url,
             &config.descope_project_id,

@@ -20,34 +20,9 @@ pub const TABLE: &str = "exchanged-tokens";
 /// The app's web origin.
 pub const ORIGIN: &str = "https://app.example.com";
 
-/// A function URL event (payload format 2.0) with this method, body and headers.
+/// A function URL event with this method, body and headers.
 pub fn event(method: &str, body: &str, headers: &[(&str, &str)]) -> Value {
-    let headers: serde_json::Map<String, Value> = headers
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
-        .chain([("content-type".to_owned(), Value::from("application/json"))])
-        .collect();
-    json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": "/",
-        "rawQueryString": "",
-        "headers": headers,
-        "requestContext": {
-            "accountId": "anonymous",
-            "apiId": "abcdefghijklmnopqrstuvwxyz",
-            "domainName": "abcdefghijklmnopqrstuvwxyz.lambda-url.us-east-1.on.aws",
-            "domainPrefix": "abcdefghijklmnopqrstuvwxyz",
-            "http": {"method": method, "path": "/", "protocol": "HTTP/1.1", "sourceIp": "3.3.3.3", "userAgent": "app"},
-            "requestId": "id",
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": "29/Nov/2026:17:00:00 +0000",
-            "timeEpoch": 1_795_971_600_000_u64
-        },
-        "body": body,
-        "isBase64Encoded": false
-    })
+    lambda_runtime_stub::function_url_event(method, body, headers, false)
 }
 
 /// An exchange of `refresh_token` for `client_id`, from the app's origin.

@@ -52,6 +52,22 @@ pub struct RetryPolicy {
     pub rate_multiplier: f64,
 }
 
+impl RetryPolicy {
+    /// For a call someone is waiting on (a Lambda function answering one request): one quick
+    /// retry of a 5xx or a dropped connection, no wait on a 429 (the caller answers "retry"
+    /// instead), and no client-side pacing (one instance's window says nothing of the other
+    /// concurrent instances).
+    pub fn interactive() -> Self {
+        Self {
+            max_attempts: 2,
+            max_rate_limit_waits: 0,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(1),
+            rate_multiplier: 0.0,
+        }
+    }
+}
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {

@@ -328,3 +328,35 @@ pub fn finish(mut child: std::process::Child, wait_for_exit: Duration) -> (Optio
         Err(e) => (exited, format!("(output unavailable: {e})")),
     }
 }
+
+/// A Lambda function URL event (payload format 2.0, as AWS documents it) for `method` with `body`
+/// (already base64 when `is_base64_encoded`) and `headers` (plus `content-type:
+/// application/json`): what the bridges behind function URLs receive.
+pub fn function_url_event(method: &str, body: &str, headers: &[(&str, &str)], is_base64_encoded: bool) -> Value {
+    let headers: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
+        .chain([("content-type".to_owned(), Value::from("application/json"))])
+        .collect();
+    serde_json::json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/",
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": "abcdefghijklmnopqrstuvwxyz",
+            "domainName": "abcdefghijklmnopqrstuvwxyz.lambda-url.us-east-1.on.aws",
+            "domainPrefix": "abcdefghijklmnopqrstuvwxyz",
+            "http": {"method": method, "path": "/", "protocol": "HTTP/1.1", "sourceIp": "3.3.3.3", "userAgent": "test"},
+            "requestId": "id",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "29/Nov/2026:17:00:00 +0000",
+            "timeEpoch": 1_795_971_600_000_u64
+        },
+        "body": body,
+        "isBase64Encoded": is_base64_encoded
+    })
+}
