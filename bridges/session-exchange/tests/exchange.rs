@@ -279,3 +279,19 @@ async fn answers_carry_cors_headers_only_for_the_apps_origin() {
     assert_eq!(native.status_code, 400);
     assert!(!native.headers.contains_key("access-control-allow-origin"));
 }
+
+#[tokio::test]
+async fn an_app_client_not_in_the_pool_stops_the_cold_start_naming_it() {
+    // moto, as AWS, answers DescribeUserPoolClient for an unknown client with
+    // ResourceNotFoundException.
+    let stage = Stage::start().await;
+    let error = stage
+        .try_state(&[("COGNITO_CLIENT_IDS", "nosuchclient".to_owned())])
+        .await
+        .expect_err("an unknown client must stop the cold start")
+        .to_string();
+    assert!(
+        error.contains("nosuchclient") && error.contains("COGNITO_CLIENT_IDS"),
+        "{error}"
+    );
+}

@@ -169,6 +169,11 @@ impl Stage {
 
     /// The state under test: Cognito through the stand-in, DynamoDB on moto.
     pub async fn state(&self, extra: &[(&'static str, String)]) -> State {
+        self.try_state(extra).await.expect("the state builds")
+    }
+
+    /// The cold start's outcome with these settings.
+    pub async fn try_state(&self, extra: &[(&'static str, String)]) -> Result<State, session_exchange::StateError> {
         let map: HashMap<&str, String> = self.env(extra).into_iter().collect();
         let config = Config::from_env(&Env::new(move |name: &str| map.get(name).cloned())).expect("valid settings");
         State::new(
@@ -177,7 +182,6 @@ impl Stage {
             moto_harness::dynamodb_for(&self.moto.url),
         )
         .await
-        .expect("the state builds")
     }
 
     /// A confirmed Cognito user signed in through `client_id`: its `sub` and refresh token.
