@@ -76,6 +76,7 @@ bench: toolchain package
 	$(CARGO) bench -p authorizer-bench --bench authorizers --locked
 	bash tests/moto/install.sh
 	$(CARGO) bench -p cognito-to-descope --bench migrate --locked
+	$(CARGO) bench -p bridge-bench --bench bridges --locked
 
 ## The whole migration on local stand-ins: moto as Cognito, the emulator as Descope, the real
 ## importer and authorizer binaries (the latter under a local Lambda Runtime API).

@@ -22,7 +22,6 @@ use std::{
     collections::HashMap,
     hint::black_box,
     path::{Path, PathBuf},
-    process::{Command, Stdio},
     sync::{Arc, Mutex},
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
@@ -33,7 +32,10 @@ use authorizer_common::{
 };
 use descope_jwt::testing::jwks;
 use jsonwebtoken::{DecodingKey, Validation};
-use lambda_runtime_stub::{Reply, RuntimeApi, finish, function_command};
+use lambda_runtime_stub::{
+    Reply,
+    bench::{cold_start, median, median_f64, release_binaries, rounds_from_env},
+};
 use serde_json::{Value, json};
 
 const PID: &str = "P2goldenproject000000000001";
@@ -58,16 +60,6 @@ const APIGATEWAY: &str = "apigateway-authorizer";
 const APPSYNC: &str = "appsync-authorizer";
 const BASELINE: &str = "baseline-lambda";
 const TIMED: &str = "timed-authorizer";
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn median_f64(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -133,7 +125,12 @@ fn is_allowed(function: &str, answer: &Value) -> bool {
 
 fn main() {
     // The bench harness passes `--bench`; nothing else to parse.
-    let binaries = build_binaries();
+    // Built now, so a cold start never measures an old build.
+    let binaries = release_binaries(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &[APIGATEWAY, APPSYNC, "authorizer-bench"],
+        &[APIGATEWAY, APPSYNC, BASELINE, TIMED],
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -283,59 +280,7 @@ fn warm(
         }
         bare_rounds.push(started.elapsed() / ITERS as u32);
     }
-    (median(handler_rounds), median(bare_rounds))
-}
-
-/// The release binaries, built now so a cold start never measures an old build: cargo reports
-/// every artifact (fresh or rebuilt) and where it is. Panics, naming the cause, when the build
-/// fails or a binary is not reported.
-fn build_binaries() -> HashMap<String, PathBuf> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let packages = [APIGATEWAY, APPSYNC, "authorizer-bench"];
-    let mut command = Command::new(&cargo);
-    command.args([
-        "build",
-        "--release",
-        "--locked",
-        "--bins",
-        "--message-format=json-render-diagnostics",
-    ]);
-    for package in packages {
-        command.args(["-p", package]);
-    }
-    eprintln!("building the release binaries: {command:?}");
-    let output = command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stderr(Stdio::inherit())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cargo:?} build: {e}"));
-    assert!(
-        output.status.success(),
-        "cargo build --release of {packages:?} failed ({}); the cold-start figures need fresh binaries",
-        output.status
-    );
-    let mut binaries = HashMap::new();
-    for line in String::from_utf8_lossy(&output.stdout).lines() {
-        let Ok(message) = serde_json::from_str::<Value>(line) else {
-            continue;
-        };
-        if message["reason"] == "compiler-artifact"
-            && let (Some(name), Some(path)) = (message["target"]["name"].as_str(), message["executable"].as_str())
-        {
-            binaries.insert(name.to_owned(), PathBuf::from(path));
-        }
-    }
-    for name in [APIGATEWAY, APPSYNC, BASELINE, TIMED] {
-        let path = binaries
-            .get(name)
-            .unwrap_or_else(|| panic!("cargo build did not report the binary {name}; refusing to measure an old one"));
-        assert!(
-            path.is_file(),
-            "{name}: {} does not exist after the build",
-            path.display()
-        );
-    }
-    binaries
+    (median(&handler_rounds), median(&bare_rounds))
 }
 
 /// One program started `COLD_ROUNDS` times, and what was measured.
@@ -510,16 +455,6 @@ fn cold_starts(binaries: &HashMap<String, PathBuf>, keys: &Keys) -> Vec<ColdStar
     ]
 }
 
-fn cold_rounds() -> usize {
-    let Ok(value) = std::env::var("COLD_ROUNDS") else {
-        return COLD_ROUNDS;
-    };
-    match value.parse() {
-        Ok(n) if n >= COLD_ROUNDS => n,
-        _ => panic!("COLD_ROUNDS={value:?}: expected a number of at least {COLD_ROUNDS}"),
-    }
-}
-
 /// Starts every program once per round, in turn, and records spawn-to-first-answer and peak RSS.
 /// When each key-set request arrived.
 type Arrivals = Arc<Mutex<Vec<Instant>>>;
@@ -547,7 +482,7 @@ async fn serve_jwks_timed(body: Value) -> (String, Arrivals) {
 
 /// Every program fetches its keys from `base`, which notes the arrivals in `fetches`.
 async fn measure(starts: &mut [ColdStart], base: &str, fetches: &Arrivals) {
-    for _ in 0..cold_rounds() {
+    for _ in 0..rounds_from_env("COLD_ROUNDS", COLD_ROUNDS) {
         for start in starts.iter_mut() {
             let function = if start.function == BASELINE {
                 APIGATEWAY
@@ -557,35 +492,28 @@ async fn measure(starts: &mut [ColdStart], base: &str, fetches: &Arrivals) {
             let mut env: Vec<(&str, String)> = settings_vars(function, base, start.cutover).into_iter().collect();
             env.extend(start.env.iter().cloned());
 
-            let mut api = RuntimeApi::start_for(start.function).await.unwrap();
-            api.push(start.event.clone());
-            let mut command = function_command(&start.binary, &api, start.function);
-            command.envs(env);
             fetches.lock().unwrap().clear();
-            let spawned_at = SystemTime::now();
-            let started = Instant::now();
-            let child = command
-                .spawn()
-                .unwrap_or_else(|e| panic!("{}: {e}", start.binary.display()));
-            api.watch_pid(child.id());
-            let reply = api.reply(Duration::from_secs(10)).await;
-            let Some(Reply::Response { body, at, .. }) = reply else {
-                let (_, output) = finish(child, Duration::ZERO);
-                panic!("{}: expected a response, got {reply:?}\n{output}", start.label);
+            let run = cold_start(
+                &start.binary,
+                start.function,
+                env,
+                start.event.clone(),
+                Duration::from_secs(10),
+            )
+            .await;
+            let Reply::Response { body, .. } = &run.reply else {
+                panic!(
+                    "{}: expected a response, got {:?}\n{}",
+                    start.label, run.reply, run.output
+                );
             };
-            assert!(is_allowed(start.function, &body), "{}: {body}", start.label);
-            start.times.push(at - started);
+            assert!(is_allowed(start.function, body), "{}: {body}", start.label);
+            start.times.push(run.to_answer);
             if let Some(first) = fetches.lock().unwrap().first() {
-                start.to_fetch.push(*first - started);
+                start.to_fetch.push(*first - run.started);
             }
-            // The process asks for its next event right after answering; VmHWM is sampled then.
-            let waited = Instant::now();
-            while api.next_calls() < 2 && waited.elapsed() < Duration::from_secs(5) {
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
-            start.peak_kib = start.peak_kib.max(api.peak_rss_kib());
-            let (_, output) = finish(child, Duration::ZERO);
-            record_steps(start, &output, spawned_at);
+            start.peak_kib = start.peak_kib.max(run.peak_rss_kib);
+            record_steps(start, &run.output, run.spawned_at);
         }
     }
 }
@@ -614,7 +542,7 @@ fn record_steps(start: &mut ColdStart, output: &str, spawned_at: SystemTime) {
 fn report_cold(starts: &[ColdStart], missed: &mut Vec<String>) {
     // The third program (see `cold_starts`).
     let baseline = &starts[2];
-    let baseline_ms = median(baseline.times.clone()).as_secs_f64() * 1e3;
+    let baseline_ms = median(&baseline.times).as_secs_f64() * 1e3;
     println!(
         "cold start to first answer, {} rounds interleaved (median; ratio to the baseline's median, and median of the per-round ratios):",
         baseline.times.len()
@@ -622,21 +550,20 @@ fn report_cold(starts: &[ColdStart], missed: &mut Vec<String>) {
     println!("| program | median | / baseline | per-round ratio | spawn to JWKS request | peak RSS |");
     println!("|---|---|---|---|---|---|");
     for start in starts {
-        let ms = median(start.times.clone()).as_secs_f64() * 1e3;
+        let ms = median(&start.times).as_secs_f64() * 1e3;
         let ratio = ms / baseline_ms;
-        let per_round = median_f64(
-            start
-                .times
-                .iter()
-                .zip(&baseline.times)
-                .map(|(t, b)| t.as_secs_f64() / b.as_secs_f64())
-                .collect(),
-        );
+        let per_round: Vec<f64> = start
+            .times
+            .iter()
+            .zip(&baseline.times)
+            .map(|(t, b)| t.as_secs_f64() / b.as_secs_f64())
+            .collect();
+        let per_round = median_f64(&per_round);
         let rss_mib = start.peak_kib as f64 / 1024.0;
         let to_fetch = if start.to_fetch.is_empty() {
             "none".to_owned()
         } else {
-            format!("{:.1} ms", median(start.to_fetch.clone()).as_secs_f64() * 1e3)
+            format!("{:.1} ms", median(&start.to_fetch).as_secs_f64() * 1e3)
         };
         println!(
             "| {} | {ms:.1} ms | {ratio:.2} | {per_round:.2} | {to_fetch} | {rss_mib:.1} MiB |",
@@ -667,7 +594,7 @@ fn report_cold(starts: &[ColdStart], missed: &mut Vec<String>) {
         let steps: Vec<String> = start
             .steps
             .iter()
-            .map(|(step, values)| format!("{step} {:.0}", median_f64(values.clone())))
+            .map(|(step, values)| format!("{step} {:.0}", median_f64(values)))
             .collect();
         println!("- {}: {}", start.label, steps.join(", "));
     }

@@ -10,6 +10,10 @@
 //! child.kill()?;
 //! # Ok(()) }
 //! ```
+//!
+//! [`bench`] holds what the timed harnesses share: fresh release binaries, one measured cold start.
+
+pub mod bench;
 
 use std::{
     collections::VecDeque,
