@@ -41,7 +41,7 @@ use lambda_runtime_stub::{
     bench::{cold_start, median, median_f64, release_binaries, rounds_from_env},
     finish, function_command, vm_hwm_kib,
 };
-use moto_harness::{Moto, PASSWORD, Tokens, UserPool};
+use moto_harness::{Moto, PASSWORD, Revocations, StandIn, Tokens, UserPool};
 use serde_json::{Value, json};
 
 const BASELINE: &str = "bridge-baseline";
@@ -92,11 +92,12 @@ struct RequestKind {
     descope: fn(&Stage) -> Vec<DescopeCall>,
 }
 
-/// A Descope management call: `POST path` with `body`, as `descope-management` sends it.
+/// A Descope management call: `POST path` with `body` (`GET path` when `body` is null), as
+/// `descope-management` sends it.
 struct DescopeCall {
     /// Named in the tables.
     name: &'static str,
-    path: &'static str,
+    path: String,
     body: Value,
     /// Whether Descope's answer is the expected one.
     answer: fn(&Value) -> bool,
@@ -104,7 +105,87 @@ struct DescopeCall {
 
 /// Every function of the harness.
 fn functions() -> Vec<Function> {
-    vec![password_check()]
+    vec![password_check(), session_exchange()]
+}
+
+/// The session exchange's single-use table on moto.
+const TABLE: &str = "bench-exchanged-tokens";
+const ORIGIN: &str = "https://app.example.com";
+
+/// `session-exchange`: a fresh Cognito refresh token (a sign-in made before the clock starts)
+/// exchanged for a Descope session. Besides the bare calls below, the function writes the token's
+/// hash to DynamoDB and revokes the token (the stand-in's `RevokeToken`): both are in its time.
+fn session_exchange() -> Function {
+    Function {
+        binary: "session-exchange",
+        env: |stage| {
+            Box::pin(async move {
+                moto_harness::create_table(&moto_harness::dynamodb_for(&stage.moto.url), TABLE, "tokenHash").await;
+                vec![
+                    ("COGNITO_USER_POOL_ID", stage.pool.id.clone()),
+                    ("COGNITO_CLIENT_IDS", stage.client_id.clone()),
+                    // The pool's keys (the ID token's verification) straight from moto.
+                    ("COGNITO_ENDPOINT_URL", stage.moto.url.clone()),
+                    ("DESCOPE_PROJECT_ID", PROJECT_ID.to_owned()),
+                    ("DESCOPE_MANAGEMENT_KEY", KEY.to_owned()),
+                    ("DESCOPE_BASE_URL", stage.descope.base_url()),
+                    ("SESSION_EXCHANGE_TABLE", TABLE.to_owned()),
+                    ("SESSION_EXCHANGE_ALLOWED_ORIGINS", ORIGIN.to_owned()),
+                    ("ALLOW_SECRETS_IN_ENVIRONMENT", "true".to_owned()),
+                ]
+            })
+        },
+        requests: vec![RequestKind {
+            label: "refresh token exchanged: DynamoDB claim + Cognito refresh + ID token check + Descope search + sign-in + RevokeToken",
+            event: |stage, _| {
+                Box::pin(async move {
+                    let refresh = stage.pool.tokens(&stage.client_id, USERNAME).await.refresh;
+                    let body = json!({"refreshToken": refresh, "clientId": stage.client_id}).to_string();
+                    function_url_event(&body, &[("origin", ORIGIN)])
+                })
+            },
+            answer: |answer| {
+                answer["statusCode"] == 200
+                    && answer["body"]
+                        .as_str()
+                        .and_then(|body| serde_json::from_str::<Value>(body).ok())
+                        .is_some_and(|body| body["sessionJwt"].is_string())
+            },
+            cognito: |stage| CognitoCall::InitiateAuth {
+                client_id: stage.client_id.clone(),
+                auth_flow: "REFRESH_TOKEN_AUTH".to_owned(),
+                auth_parameters: [("REFRESH_TOKEN".to_owned(), stage.tokens.refresh.clone())].into(),
+            },
+            cognito_answer: "tokens",
+            descope: |stage| {
+                vec![
+                    search_call(stage),
+                    DescopeCall {
+                        name: "sign-in",
+                        path: "/v1/mgmt/auth/signin".to_owned(),
+                        body: json!({
+                            "loginId": EMAIL, "stepup": false, "mfa": false,
+                            "revokeOtherSessions": false, "refreshDuration": 30 * 24 * 3600
+                        }),
+                        answer: |answer| answer["sessionJwt"].is_string(),
+                    },
+                ]
+            },
+        }],
+    }
+}
+
+/// The bridges' Descope search for the user carrying the stage's Cognito identity.
+fn search_call(stage: &Stage) -> DescopeCall {
+    DescopeCall {
+        name: "search",
+        path: "/v2/mgmt/user/search".to_owned(),
+        body: json!({
+            "customAttributes": {"cognitoPoolId": stage.pool.id, "cognitoSub": stage.sub},
+            "limit": 2, "page": 0, "withTestUser": true
+        }),
+        answer: |found| found["users"].as_array().is_some_and(|users| users.len() == 1),
+    }
 }
 
 /// `password-check`: a correct password (Cognito, then the Descope search and password set) and
@@ -121,29 +202,24 @@ fn password_check() -> Function {
                 ("DESCOPE_MANAGEMENT_KEY", KEY.to_owned()),
                 ("DESCOPE_BASE_URL", stage.descope.base_url()),
                 ("PASSWORD_CHECK_INVALID_MIN_MS", "0".to_owned()),
+                // Plain secrets: a local run (deployed, they are NAME_REF references).
+                ("ALLOW_SECRETS_IN_ENVIRONMENT", "true".to_owned()),
             ])
         },
         requests: vec![
             RequestKind {
-                label: "correct password: `set` (Cognito + Descope search + set password)",
-                event: |_, _| ready(password_event(USERNAME, PASSWORD)),
+                label: "correct password: `set` (Descope lookup + Cognito + Descope search + set password)",
+                event: |_, _| ready(password_event(EMAIL, PASSWORD)),
                 answer: |answer| outcome(answer).as_deref() == Some("set"),
                 cognito: |stage| CognitoCall::admin_password_auth(&stage.pool.id, &stage.client_id, USERNAME, PASSWORD),
                 cognito_answer: "tokens",
                 descope: |stage| {
                     vec![
-                        DescopeCall {
-                            name: "search",
-                            path: "/v2/mgmt/user/search",
-                            body: json!({
-                                "customAttributes": {"cognitoPoolId": stage.pool.id, "cognitoSub": stage.sub},
-                                "limit": 2, "page": 0, "withTestUser": true
-                            }),
-                            answer: |found| found["users"].as_array().is_some_and(|users| users.len() == 1),
-                        },
+                        lookup_call(),
+                        search_call(stage),
                         DescopeCall {
                             name: "set password",
-                            path: "/v1/mgmt/user/password/set/active",
+                            path: "/v1/mgmt/user/password/set/active".to_owned(),
                             body: json!({"loginId": EMAIL, "password": PASSWORD, "setActive": true}),
                             answer: |_| true,
                         },
@@ -151,14 +227,14 @@ fn password_check() -> Function {
                 },
             },
             RequestKind {
-                label: "wrong password: `invalid`, PASSWORD_CHECK_INVALID_MIN_MS=0 (Cognito only)",
-                event: |_, _| ready(password_event(USERNAME, WRONG_PASSWORD)),
+                label: "wrong password: `invalid`, PASSWORD_CHECK_INVALID_MIN_MS=0 (Descope lookup + Cognito)",
+                event: |_, _| ready(password_event(EMAIL, WRONG_PASSWORD)),
                 answer: |answer| outcome(answer).as_deref() == Some("invalid"),
                 cognito: |stage| {
                     CognitoCall::admin_password_auth(&stage.pool.id, &stage.client_id, USERNAME, WRONG_PASSWORD)
                 },
                 cognito_answer: "error:NotAuthorizedException",
-                descope: |_| Vec::new(),
+                descope: |_| vec![lookup_call()],
             },
         ],
     }
@@ -179,34 +255,20 @@ fn password_event(login_id: &str, password: &str) -> Value {
     function_url_event(&body, &[("x-descope-webhook-s256", &signature)])
 }
 
-/// A function URL event (payload format 2.0, as AWS documents it) carrying `body`.
+/// A POST function URL event carrying `body`.
 fn function_url_event(body: &str, headers: &[(&str, &str)]) -> Value {
-    let mut all: serde_json::Map<String, Value> = headers
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
-        .collect();
-    all.insert("content-type".to_owned(), "application/json".into());
-    json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": "/",
-        "rawQueryString": "",
-        "headers": all,
-        "requestContext": {
-            "accountId": "anonymous",
-            "apiId": "abcdefghijklmnopqrstuvwxyz",
-            "domainName": "abcdefghijklmnopqrstuvwxyz.lambda-url.us-east-1.on.aws",
-            "domainPrefix": "abcdefghijklmnopqrstuvwxyz",
-            "http": {"method": "POST", "path": "/", "protocol": "HTTP/1.1", "sourceIp": "3.3.3.3", "userAgent": "Descope"},
-            "requestId": "id",
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": "29/Nov/2026:17:00:00 +0000",
-            "timeEpoch": 1_795_971_600_000_u64
-        },
-        "body": body,
-        "isBase64Encoded": false
-    })
+    lambda_runtime_stub::function_url_event("POST", body, headers, false)
+}
+
+/// The password check's first call: which Cognito username the typed identifier (the email the
+/// user is known by in Descope) is: the `cognitoUsername` of the Descope user holding it.
+fn lookup_call() -> DescopeCall {
+    DescopeCall {
+        name: "lookup",
+        path: format!("/v1/mgmt/user?loginId={EMAIL}"),
+        body: Value::Null,
+        answer: |_| true,
+    }
 }
 
 /// The `outcome` of a function URL answer with status 200.
@@ -229,8 +291,10 @@ struct Stage {
     sub: String,
     /// One sign-in of the user through `client_id` at the start: the refresh token of a bare
     /// `InitiateAuth` (moto does not rotate it, so it serves every call).
-    #[allow(dead_code, reason = "for the session exchange's entry (REFRESH_TOKEN_AUTH)")]
     tokens: Tokens,
+    /// In front of moto for the functions and the bare Cognito calls alike: it plays
+    /// `RevokeToken`, which moto lacks (the session exchange calls it), and forwards the rest.
+    stand_in: StandIn,
     descope: RunningEmulator,
     /// The bare Cognito calls' client (static test credentials, moto's endpoint).
     cognito: aws_sdk_cognitoidentityprovider::Client,
@@ -249,18 +313,12 @@ impl Stage {
 
         let emulator = Emulator::new(EmulatorConfig::new(PROJECT_ID, KEY)).unwrap();
         let descope = RunningEmulator::start(emulator, "127.0.0.1:0").await.unwrap();
-        let policy = RetryPolicy {
-            max_attempts: 2,
-            max_rate_limit_waits: 0,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(1),
-            rate_multiplier: 0.0,
-        };
-        let management = DescopeClient::new(&descope.base_url(), PROJECT_ID, KEY, policy).unwrap();
+        let management = DescopeClient::new(&descope.base_url(), PROJECT_ID, KEY, RetryPolicy::interactive()).unwrap();
         management
             .create_custom_attributes(&[
                 NewCustomAttribute::new("cognitoSub", 1),
                 NewCustomAttribute::new("cognitoPoolId", 1),
+                NewCustomAttribute::new("cognitoUsername", 1),
             ])
             .await
             .unwrap();
@@ -268,14 +326,18 @@ impl Stage {
             "loginId": EMAIL,
             "email": EMAIL,
             "verifiedEmail": true,
-            "customAttributes": {"cognitoSub": sub, "cognitoPoolId": pool.id}
+            "customAttributes": {"cognitoSub": sub, "cognitoPoolId": pool.id, "cognitoUsername": USERNAME}
         });
         management
             .post::<_, Value>("/v1/mgmt/user/create", &user)
             .await
             .unwrap();
+        let stand_in = StandIn::builder(&moto.url)
+            .revoke_tokens(&Revocations::default())
+            .start();
         Self {
-            cognito: moto.client(),
+            cognito: moto_harness::client_for(&stand_in.url),
+            stand_in,
             moto,
             pool,
             client_id,
@@ -286,11 +348,11 @@ impl Stage {
         }
     }
 
-    /// What Lambda gives every function for AWS, pointed at moto (the SDK reads
-    /// `AWS_ENDPOINT_URL` as it would find Cognito's endpoint).
+    /// What Lambda gives every function for AWS, pointed at moto through the stand-in (the SDK
+    /// reads `AWS_ENDPOINT_URL` as it would find Cognito's and DynamoDB's endpoints).
     fn aws_env(&self) -> Vec<(&'static str, String)> {
         vec![
-            ("AWS_ENDPOINT_URL", self.moto.url.clone()),
+            ("AWS_ENDPOINT_URL", self.stand_in.url.clone()),
             ("AWS_REGION", moto_harness::REGION.to_owned()),
             ("AWS_ACCESS_KEY_ID", "test".to_owned()),
             ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
@@ -460,11 +522,13 @@ async fn run(functions: &[Function], binary: impl Fn(&str) -> PathBuf) {
                 let mut descope_took = Vec::new();
                 for descope in (kind.descope)(&stage) {
                     let started = Instant::now();
-                    let answer: Value = stage
-                        .management
-                        .post(descope.path, &descope.body)
-                        .await
-                        .unwrap_or_else(|e| panic!("{}: the bare Descope {}: {e}", kind.label, descope.name));
+                    let answer: Result<Value, _> = if descope.body.is_null() {
+                        stage.management.get(&descope.path).await
+                    } else {
+                        stage.management.post(&descope.path, &descope.body).await
+                    };
+                    let answer =
+                        answer.unwrap_or_else(|e| panic!("{}: the bare Descope {}: {e}", kind.label, descope.name));
                     descope_took.push((descope.name, started.elapsed()));
                     assert!(
                         (descope.answer)(&answer),
