@@ -35,7 +35,7 @@ use aws_lc_rs::hmac;
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use bridge_bench::CognitoCall;
 use descope_emulator::{Emulator, EmulatorConfig, RunningEmulator};
-use descope_management::{DescopeClient, RetryPolicy, wire::NewCustomAttribute};
+use descope_management::{DescopeClient, RetryPolicy};
 use lambda_runtime_stub::{
     Reply, RuntimeApi,
     bench::{cold_start, median, median_f64, release_binaries, rounds_from_env},
@@ -312,26 +312,17 @@ impl Stage {
         let tokens = pool.tokens(&client_id, USERNAME).await;
 
         let emulator = Emulator::new(EmulatorConfig::new(PROJECT_ID, KEY)).unwrap();
+        emulator
+            .define_text_attributes(&["cognitoSub", "cognitoPoolId", "cognitoUsername"])
+            .unwrap();
+        emulator
+            .migrated_user(
+                EMAIL,
+                json!({"cognitoSub": sub, "cognitoPoolId": pool.id, "cognitoUsername": USERNAME}),
+            )
+            .unwrap();
         let descope = RunningEmulator::start(emulator, "127.0.0.1:0").await.unwrap();
         let management = DescopeClient::new(&descope.base_url(), PROJECT_ID, KEY, RetryPolicy::interactive()).unwrap();
-        management
-            .create_custom_attributes(&[
-                NewCustomAttribute::new("cognitoSub", 1),
-                NewCustomAttribute::new("cognitoPoolId", 1),
-                NewCustomAttribute::new("cognitoUsername", 1),
-            ])
-            .await
-            .unwrap();
-        let user = json!({
-            "loginId": EMAIL,
-            "email": EMAIL,
-            "verifiedEmail": true,
-            "customAttributes": {"cognitoSub": sub, "cognitoPoolId": pool.id, "cognitoUsername": USERNAME}
-        });
-        management
-            .post::<_, Value>("/v1/mgmt/user/create", &user)
-            .await
-            .unwrap();
         let stand_in = StandIn::builder(&moto.url)
             .revoke_tokens(&Revocations::default())
             .start();

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use authorizer_common::Env;
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use descope_emulator::{Emulator, EmulatorConfig, RunningEmulator};
-use descope_management::{DescopeClient, RetryPolicy, wire::NewCustomAttribute};
 use moto_harness::{Moto, StandIn, StandInBuilder, UserPool};
 use password_check::{Config, FunctionUrlRequest, FunctionUrlResponse, State, request::signature};
 use serde_json::{Value, json};
@@ -65,19 +64,13 @@ pub struct Descope {
 }
 
 impl Descope {
-    /// Starts it and defines `cognitoSub` and `cognitoPoolId`, as the importer does.
+    /// Starts it and defines the importer's identity attributes.
     pub async fn start() -> Self {
         let emulator = Emulator::new(EmulatorConfig::new(PROJECT_ID, KEY)).unwrap();
-        let running = RunningEmulator::start(emulator, "127.0.0.1:0").await.unwrap();
-        let client = DescopeClient::new(&running.base_url(), PROJECT_ID, KEY, RetryPolicy::default()).unwrap();
-        client
-            .create_custom_attributes(&[
-                NewCustomAttribute::new("cognitoSub", 1),
-                NewCustomAttribute::new("cognitoPoolId", 1),
-                NewCustomAttribute::new("cognitoUsername", 1),
-            ])
-            .await
+        emulator
+            .define_text_attributes(&["cognitoSub", "cognitoPoolId", "cognitoUsername"])
             .unwrap();
+        let running = RunningEmulator::start(emulator, "127.0.0.1:0").await.unwrap();
         Self {
             running,
             http: reqwest::Client::new(),
@@ -90,28 +83,11 @@ impl Descope {
             .await;
     }
 
-    /// A user holding `login_id` (also its email) with these custom attributes.
+    /// A user holding `login_id` (also its verified email) with these custom attributes.
     pub async fn user_with(&self, login_id: &str, custom_attributes: Value) {
-        let body = json!({
-            "loginId": login_id,
-            "email": login_id,
-            "verifiedEmail": true,
-            "customAttributes": custom_attributes
-        });
-        let response = self
-            .http
-            .post(format!("{}/v1/mgmt/user/create", self.running.base_url()))
-            .bearer_auth(format!("{PROJECT_ID}:{KEY}"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        assert!(
-            status.is_success(),
-            "create {login_id}: {status} {}",
-            response.text().await.unwrap()
-        );
+        if let Err(error) = self.running.emulator.migrated_user(login_id, custom_attributes) {
+            panic!("create {login_id}: {error:?}");
+        }
     }
 
     /// Whether the user holding `login_id` has a password.

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 
 use authorizer_common::Env;
 use descope_emulator::{Emulator, EmulatorConfig, RunningEmulator};
-use descope_management::{DescopeClient, RetryPolicy, wire::NewCustomAttribute};
 use moto_harness::{Moto, Revocations, StandIn, StandInBuilder, UserPool};
 use serde_json::{Value, json};
 use session_exchange::{Config, FunctionUrlRequest, FunctionUrlResponse, State};
@@ -51,15 +50,10 @@ pub struct Descope {
 impl Descope {
     async fn start() -> Self {
         let emulator = Emulator::new(EmulatorConfig::new(PROJECT_ID, KEY)).unwrap();
-        let running = RunningEmulator::start(emulator, "127.0.0.1:0").await.unwrap();
-        let client = DescopeClient::new(&running.base_url(), PROJECT_ID, KEY, RetryPolicy::default()).unwrap();
-        client
-            .create_custom_attributes(&[
-                NewCustomAttribute::new("cognitoSub", 1),
-                NewCustomAttribute::new("cognitoPoolId", 1),
-            ])
-            .await
+        emulator
+            .define_text_attributes(&["cognitoSub", "cognitoPoolId"])
             .unwrap();
+        let running = RunningEmulator::start(emulator, "127.0.0.1:0").await.unwrap();
         Self {
             running,
             http: reqwest::Client::new(),
@@ -83,14 +77,10 @@ impl Descope {
 
     /// A user as the importer creates it: `login_id`, carrying a Cognito identity; its user ID.
     pub async fn user(&self, login_id: &str, sub: &str, pool_id: &str) -> String {
-        let body = json!({
-            "loginId": login_id,
-            "email": login_id,
-            "verifiedEmail": true,
-            "customAttributes": {"cognitoSub": sub, "cognitoPoolId": pool_id}
-        });
-        let created = self.call("/v1/mgmt/user/create", &body).await;
-        created["user"]["userId"].as_str().expect("a user ID").to_owned()
+        self.running
+            .emulator
+            .migrated_user(login_id, json!({"cognitoSub": sub, "cognitoPoolId": pool_id}))
+            .unwrap_or_else(|error| panic!("create {login_id}: {error:?}"))
     }
 
     /// Disables the user holding `login_id`.

@@ -178,15 +178,20 @@ pub async fn create(
     State(emu): State<Emulator>,
     JsonBody(req): JsonBody<AttributesRequest>,
 ) -> Result<Json<AttributesEnvelope>, ApiError> {
+    define(&emu, req)?;
+    Ok(Json(envelope(emu.store().attributes())))
+}
+
+/// Validates and stores the definitions of a create request (the handler and `seed`).
+pub(crate) fn define(emu: &Emulator, req: AttributesRequest) -> Result<(), ApiError> {
     let defs = req
         .attributes
         .ok_or_else(|| ApiError::missing_argument("attributes"))?
         .into_iter()
         .map(definition)
         .collect::<Result<Vec<_>, _>>()?;
-    let mut store = emu.store();
-    store.insert_attributes(defs);
-    Ok(Json(envelope(store.attributes())))
+    emu.store().insert_attributes(defs);
+    Ok(())
 }
 
 /// `GET /v1/mgmt/user/customattributes`.

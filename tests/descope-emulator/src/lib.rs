@@ -27,6 +27,7 @@ pub mod faults;
 pub mod inspect;
 pub mod keys;
 pub mod roles;
+mod seed;
 pub mod server;
 pub mod sessions;
 pub mod signin;

@@ -261,6 +261,11 @@ fn create_one(emu: &Emulator, req: &UserRequest, test: bool) -> Result<Json<User
     envelope(&store, &id)
 }
 
+/// `create_one` for in-process seeding (`seed`): the new user's ID.
+pub(crate) fn create_user_id(emu: &Emulator, req: &UserRequest) -> Result<String, ApiError> {
+    Ok(create_one(emu, req, false)?.0.user.user_id)
+}
+
 /// `POST /v1/mgmt/user/create`: E062107 when a login ID is taken.
 pub async fn create(
     State(emu): State<Emulator>,
