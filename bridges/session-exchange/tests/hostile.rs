@@ -161,3 +161,26 @@ async fn an_id_token_not_signed_by_the_pool_gets_no_session() {
     );
     assert_eq!(stage.stand_in.attempts("RevokeToken"), 0);
 }
+
+#[tokio::test]
+async fn an_account_registered_first_with_the_users_email_gets_no_session() {
+    // Someone registered the user's email in Descope before the import (no Cognito identity on
+    // it), and the user is not migrated yet: the exchange looks users up by the `sub` Cognito
+    // vouches for, so the squatter's account gets nothing, and the user keeps the Cognito session.
+    let stage = Stage::start().await;
+    let (_, refresh) = stage.signed_in("zoe", &stage.client_id).await;
+    stage
+        .descope
+        .running
+        .emulator
+        .create_user(json!({"loginId": "zoe@example.com", "email": "zoe@example.com"}))
+        .unwrap();
+    let state = stage.state(&[]).await;
+
+    let answer = state.handle(request(exchange(&refresh, &stage.client_id))).await;
+    assert_eq!(
+        (answer.status_code, body(&answer)),
+        (403, json!({"error": "not_migrated"}))
+    );
+    assert_eq!(stage.stand_in.attempts("RevokeToken"), 0);
+}
