@@ -128,6 +128,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Turn a run's JSON report into a self-contained HTML page: outcomes per pool as a chart,
+    /// problems grouped, the users who need attention and why, the run's settings. Offline: needs
+    /// no settings, calls nothing. The page is created owner-only (0600), like the report.
+    Report {
+        /// The JSON report a `migrate`, `verify` or `sync` run wrote (its path is printed at the
+        /// end of the run; see --report / MIGRATION_REPORT).
+        #[arg(value_name = "REPORT.json")]
+        json_report: PathBuf,
+        /// Where to write the page (replaced if it exists).
+        #[arg(long, value_name = "OUT.html")]
+        html: PathBuf,
+    },
 }
 
 impl Command {
@@ -143,6 +155,7 @@ impl Command {
             Self::Verify => ("verify", false),
             Self::Sync { dry_run, .. } => ("sync", *dry_run),
             Self::Status { .. } => ("status", false),
+            Self::Report { .. } => ("report", false),
         }
     }
 }

@@ -42,6 +42,24 @@ pub fn log_stamp(time: &chrono::DateTime<chrono::Local>, windows: bool) -> Strin
 
 /// Runs the parsed command line to completion and returns the process exit code.
 pub async fn run(cli: Cli) -> ExitCode {
+    // Offline commands: no settings, no log file, no call.
+    if let Command::Report { json_report, html } = &cli.command {
+        return match crate::html_report::write_page(json_report, html) {
+            Ok(digest) => {
+                println!(
+                    "HTML report: {} ({} users{})",
+                    html.display(),
+                    digest.users,
+                    if digest.incomplete() { ", incomplete report" } else { "" }
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(EXIT_CONFIG)
+            }
+        };
+    }
     let validated = match cli.options.validate() {
         Ok(v) => v,
         Err(e) => {
@@ -196,6 +214,7 @@ fn run_info(cli: &Cli, v: &Validated, dry_run: bool) -> Value {
             Command::Migrate { .. } => "migrate",
             Command::Sync { .. } => "sync",
             Command::Status { .. } => "status",
+            Command::Report { .. } => "report",
         },
         "deleteRemoved": matches!(cli.command, Command::Sync { delete_removed: true, .. }),
         "dryRun": dry_run,
@@ -292,6 +311,8 @@ async fn execute(
         Command::Migrate { .. } => "Migrating",
         Command::Sync { .. } => "Syncing (Cognito wins, removals included)",
         Command::Status { .. } => "Status of",
+        // Offline, handled at the top of `run`: never reaches a pool.
+        Command::Report { .. } => "Reading",
     };
     // Both endpoints, before any call: a planted endpoint (a stray .env, an ambient variable) could
     // receive the management key or feed forged users into the migration.
@@ -346,6 +367,8 @@ async fn execute(
             }
             plan_summary = json!({ "status": status });
         }
+        // Offline, handled at the top of `run`.
+        Command::Report { .. } => {}
         Command::Verify => {
             verify::run(
                 &cognito,

@@ -3,9 +3,11 @@
 
 use std::time::Duration;
 
-use crate::support::{Importer, MANAGEMENT_KEY, Moto, PROJECT_ID, Pool, descope, descope_config, users_by_login};
+use crate::support::{
+    Importer, MANAGEMENT_KEY, Moto, PROJECT_ID, Pool, descope, descope_config, manage, users_by_login,
+};
 use aws_sdk_cognitoidentityprovider::types::AttributeDataType as T;
-use descope_emulator::{FaultConfig, FaultTiming, RateLimitConfig, RunningEmulator};
+use descope_emulator::{FaultConfig, FaultTiming, RateLimitConfig};
 use serde_json::{Value, json};
 
 /// A pool with every kind of user the issue names: custom attributes of every type, disabled users,
@@ -711,19 +713,6 @@ async fn descope_429s_are_waited_out_and_pacing_avoids_them() {
         let waited = run.report.as_ref().unwrap()["summary"]["extra"]["descopeCalls"]["rateLimited"].as_u64();
         assert_eq!(waited.unwrap() > 0, expect_429);
     }
-}
-
-/// A management call to the emulator, as an operator (or an attacker's earlier sign-up) makes it.
-async fn manage(stage: &RunningEmulator, path: &str, body: Value) -> Value {
-    let answer = reqwest::Client::new()
-        .post(format!("{}{path}", stage.base_url()))
-        .header("Authorization", format!("Bearer {}:{MANAGEMENT_KEY}", PROJECT_ID))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(answer.status().is_success(), "{path}: {:?}", answer.text().await);
-    answer.json().await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -307,3 +307,16 @@ pub fn users_by_login(dump: &Value) -> std::collections::BTreeMap<String, Value>
         .map(|u| (u["loginIds"][0].as_str().unwrap().to_owned(), u.clone()))
         .collect()
 }
+
+/// A management call to the emulator, as an operator (or an attacker's earlier sign-up) makes it.
+pub async fn manage(stage: &RunningEmulator, path: &str, body: Value) -> Value {
+    let answer = reqwest::Client::new()
+        .post(format!("{}{path}", stage.base_url()))
+        .header("Authorization", format!("Bearer {}:{MANAGEMENT_KEY}", PROJECT_ID))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{path}: {:?}", answer.text().await);
+    answer.json().await.unwrap()
+}

@@ -5,6 +5,7 @@
 
 mod cognito_throttling;
 mod e2e;
+mod html_report;
 mod secrets_and_files;
 mod secrets_and_files_e2e;
 mod support;

@@ -5,7 +5,8 @@
 //! 2. the Descope emulator;
 //! 3. the importer's dry run, live migration and `verify` (the real binary); before it, someone
 //!    registered a Cognito admin's email in Descope: the importer reports that account as a
-//!    conflict and leaves it untouched (no admin role for whoever registered it);
+//!    conflict and leaves it untouched (no admin role for whoever registered it); the migration's
+//!    report becomes an HTML page (`report --html`);
 //! 4. session tokens for a few migrated users, minted by the emulator, sent through the real
 //!    authorizer binaries under a local Lambda Runtime API as REST, HTTP API and AppSync requests;
 //!    the authorizers run in cutover mode, so one user also signs in to Cognito (moto) and sends
@@ -133,6 +134,8 @@ async fn run() -> Result<()> {
     importer.run_expecting_the_conflict(&["migrate"], &planted).await?;
     heading("3c. cognito-to-descope verify");
     importer.run_expecting_the_conflict(&["verify"], &planted).await?;
+    heading("3d. cognito-to-descope report migrate.json --html migrate.html");
+    importer.page("migrate").await?;
     let now = account(&descope, &planted.email);
     if now.as_ref() != Some(&planted.account) {
         bail!("the account registered before the import was changed: {now:?}");
@@ -450,7 +453,8 @@ async fn run() -> Result<()> {
     .await?;
 
     println!(
-        "\nLogs and JSON reports of the importer runs: {}",
+        "\nThe importer runs' JSON reports and HTML page: {}; their logs: {}",
+        out.display(),
         out.join("logs").display()
     );
     Ok(())
@@ -566,6 +570,22 @@ impl Importer<'_> {
                 args.join(" ")
             );
         }
+        Ok(())
+    }
+
+    /// The page a team lead reads: `report <name>.json --html <name>.html` (offline: no setting).
+    async fn page(&self, name: &str) -> Result<()> {
+        let (json, html) = (format!("{name}.json"), format!("{name}.html"));
+        let status = tokio::process::Command::new(&self.binary)
+            .args(["report", &json, "--html", &html])
+            .current_dir(self.out)
+            .env_clear()
+            .status()
+            .await?;
+        if !status.success() {
+            bail!("cognito-to-descope report {json} ({status})");
+        }
+        println!("Open it in a browser: {}", self.out.join(html).display());
         Ok(())
     }
 
