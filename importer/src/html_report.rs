@@ -757,7 +757,8 @@ mod tests {
         let v = serde_json::json!({"problem": "invalidValue", "attribute": "custom:seats", "value": "x", "expected": "number"});
         assert_eq!(
             tagged(&v, "problem"),
-            "invalid value (attribute \"custom:seats\", value \"x\", expected \"number\")"
+            // Fields in name order (serde_json's map).
+            "invalid value (attribute \"custom:seats\", expected \"number\", value \"x\")"
         );
     }
 }
