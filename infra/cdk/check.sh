@@ -3,13 +3,14 @@
 #   1. installs the pinned npm packages with `npm ci` when node_modules is missing or older than
 #      package-lock.json (as infra/lint.sh installs its pinned Python tools);
 #   2. type-checks the app (tsc --noEmit);
-#   3. `cdk synth --strict` of the stack as published (code from S3 parameters) and with the code
-#      from a directory of zips (-c codeDir, stand-in zips): cdk-nag's AwsSolutions rules run on
-#      every synth, and any finding not acknowledged with a reason in lib/authorizers-stack.ts
-#      (or any warning: --strict) fails it;
-#   4. cfn-lint (the pinned one in .venv-infra) on both synthesized templates;
+#   3. `cdk synth --strict` with each code source: S3 parameters (the default), a directory of
+#      zips (-c codeDir, stand-in zips), the SAR application (-c sarApplicationId, a placeholder
+#      ARN): cdk-nag's AwsSolutions rules run on every synth, and any finding not acknowledged
+#      with a reason in lib/authorizers-stack.ts (or any warning: --strict) fails it;
+#   4. cfn-lint (the pinned one in .venv-infra) on the three synthesized templates;
 #   5. parity.py: the same parameters, environments, least-privilege roles and API wiring as
-#      infra/template.yaml;
+#      infra/template.yaml; and with the SAR source, only parameters and outputs that
+#      infra/sar/template.yaml has;
 # then proves that steps 3 and 5 can fail (a planted nag finding, a planted environment drift).
 #
 # Nothing here reaches AWS: the stack is environment-agnostic, the AWS CLI settings point at empty
@@ -32,7 +33,7 @@ want="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
     echo "cdk: npm ci (pinned by infra/cdk/package-lock.json)"
     # No install scripts: none of the packages needs one (esbuild's only checks its binary).
-    npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+    npm ci --no-audit --no-fund --no-update-notifier --ignore-scripts --loglevel=error
     echo "$want" > "$stamp"
 fi
 if ! "$ROOT/.venv-infra/bin/cfn-lint" --version 2>/dev/null | grep -q '1.58.0'; then
@@ -42,7 +43,7 @@ fi
 
 work="$(mktemp -d)"
 # Ends the synths this script started in the background, if it stops early.
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # Offline and account-free: no notices, version check or telemetry; no credentials or profiles for
 # the CLI's default-account lookup to find (it then skips it), and no instance metadata service.
@@ -53,6 +54,8 @@ unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_
 export AWS_CONFIG_FILE="$work/aws-config" AWS_SHARED_CREDENTIALS_FILE="$work/aws-config" \
     AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
     CDK_DISABLE_VERSION_CHECK=1 CDK_DISABLE_CLI_TELEMETRY=true
+# A well-formed ARN of no real application: synth only writes it into the template.
+SAR_PLACEHOLDER=arn:aws:serverlessrepo:us-east-1:123456789012:applications/descope-authorizers
 isolate=()
 if unshare --net true 2>/dev/null; then
     isolate=(unshare --net)
@@ -68,7 +71,7 @@ synth() { # output dir, then extra cdk arguments
 node_modules/.bin/tsc -p .
 echo "cdk: tsc --noEmit passes"
 
-# 3. Synth + cdk-nag, both code sources, and the nag self-test's synth below: the three run at once
+# 3. Synth + cdk-nag, each code source, and the nag self-test's synth below: they run at once
 # (each is mostly loading aws-cdk-lib on one core). The stand-in zips only need to exist: CDK
 # stages them as assets, nothing runs them.
 for package in apigateway-authorizer appsync-authorizer; do
@@ -78,9 +81,11 @@ for package in apigateway-authorizer appsync-authorizer; do
 done
 synth "$work/s3" > "$work/s3.log" 2>&1 & s3_synth=$!
 synth "$work/dir" -c codeDir="$work/zips" > "$work/dir.log" 2>&1 & dir_synth=$!
+synth "$work/sar" -c sarApplicationId="$SAR_PLACEHOLDER" -c sarVersion=0.1.0 > "$work/sar.log" 2>&1 & sar_synth=$!
 synth "$work/planted" -c plantNagViolation=1 > "$work/planted.log" 2>&1 & planted_synth=$!
 wait "$s3_synth" || { cat "$work/s3.log"; echo "cdk: synth failed" >&2; exit 1; }
 wait "$dir_synth" || { cat "$work/dir.log"; echo "cdk: synth with -c codeDir failed" >&2; exit 1; }
+wait "$sar_synth" || { cat "$work/sar.log"; echo "cdk: synth with -c sarApplicationId failed" >&2; exit 1; }
 "$PYTHON" - "$work/s3/DescopeAuthorizers.template.json" "$work/dir/DescopeAuthorizers.template.json" <<'PY'
 import json, sys
 s3, asset = (json.load(open(path))["Resources"] for path in sys.argv[1:])
@@ -92,14 +97,19 @@ for fn in ("ApiGatewayAuthorizer", "AppSyncAuthorizer"):
     if "cdk-hnb659fds-assets" not in json.dumps(code):
         sys.exit(f"cdk: with -c codeDir, {fn}'s code is not a CDK asset: {code}")
 PY
-echo "cdk: cdk synth --strict passes cdk-nag AwsSolutions (code from S3 parameters, and from -c codeDir)"
+echo "cdk: cdk synth --strict passes cdk-nag AwsSolutions (code from S3 parameters, -c codeDir, -c sarApplicationId)"
 
 # 4. cfn-lint on what CDK wrote.
-"$ROOT/.venv-infra/bin/cfn-lint" "$work/s3/DescopeAuthorizers.template.json" "$work/dir/DescopeAuthorizers.template.json"
-echo "cdk: cfn-lint passes both synthesized templates"
+"$ROOT/.venv-infra/bin/cfn-lint" "$work"/{s3,dir,sar}/DescopeAuthorizers.template.json
+echo "cdk: cfn-lint passes the three synthesized templates"
 
-# 5. Same deployment as the SAM template.
+# 5. Same deployment as the SAM template; the SAR source fits the SAR template.
 "$ROOT/.venv-infra/bin/python" parity.py "$ROOT/infra/template.yaml" "$work/s3/DescopeAuthorizers.template.json"
+if [[ -e "$ROOT/infra/sar/template.yaml" ]]; then
+    "$ROOT/.venv-infra/bin/python" parity.py --sar "$ROOT/infra/sar/template.yaml" "$work/sar/DescopeAuthorizers.template.json"
+else
+    echo "cdk: infra/sar/template.yaml is not in this checkout: the SAR source's parameters and outputs are unchecked" >&2
+fi
 
 # Self-test: a resource breaking an AwsSolutions rule, with no acknowledgment, must fail the synth,
 # and for that reason (the planted bucket's missing access logs), not for another.

@@ -8,9 +8,16 @@ group (the X-Ray permissions only behind Tracing = Active, as in the SAM templat
 schema is the same. Exits 1 listing every difference.
 
     python parity.py SAM_TEMPLATE CDK_TEMPLATE
+
+With --sar, checks the stack synthesized with -c sarApplicationId against the SAR template
+(infra/sar/template.yaml) instead: it passes only parameters the application has, every one the
+application requires, values the application allows, and reads only outputs the application has.
+
+    python parity.py --sar SAR_TEMPLATE CDK_SAR_TEMPLATE
 """
 
 import json
+import re
 import sys
 
 from cfnlint.decode import decode
@@ -165,16 +172,51 @@ def check_apis(sam_res, cdk_res):
     return problems
 
 
+def check_sar(sar, cdk):
+    problems = []
+    apps = [r for r in cdk["Resources"].values() if r["Type"] == "AWS::Serverless::Application"]
+    if len(apps) != 1:
+        return [f"expected one AWS::Serverless::Application, found {len(apps)}"]
+    passed, declared, cdk_params = apps[0]["Properties"].get("Parameters", {}), sar["Parameters"], cdk["Parameters"]
+    for name in sorted(set(declared) - set(passed)):
+        if "Default" not in declared[name]:
+            problems.append(f"the application's required parameter {name} is not passed")
+    for name, value in sorted(passed.items()):
+        if name not in declared:
+            problems.append(f"parameter {name} is not one of the application's")
+            continue
+        # What the value can be: a literal, or any value the stack's own parameter allows.
+        source = cdk_params.get(value["Ref"], {}) if isinstance(value, dict) and "Ref" in value else {"AllowedValues": [value]}
+        allowed = declared[name].get("AllowedValues")
+        if allowed is not None and (source.get("AllowedValues") is None
+                                    or not set(canon(source["AllowedValues"])) <= set(canon(allowed))):
+            problems.append(f"{name}: the application allows {allowed}, the stack may pass {source.get('AllowedValues', 'anything')}")
+        for bound, wider in (("MinValue", lambda a, b: float(a) < float(b)), ("MaxValue", lambda a, b: float(a) > float(b))):
+            if bound in declared[name] and (bound not in source or wider(source[bound], declared[name][bound])):
+                problems.append(f"{name}: the application's {bound} is {declared[name][bound]}, the stack's {source.get(bound)}")
+    outputs = set(sar.get("Outputs", {}))
+    for read in sorted(set(re.findall(r'"Outputs\.(\w+)"', json.dumps(cdk)))):
+        if read not in outputs:
+            problems.append(f"the stack reads output {read}, which the application does not have")
+    return problems
+
+
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) == 4 and sys.argv[1] == "--sar":
+        problems, against = check_sar(load(sys.argv[2]), load(sys.argv[3])), sys.argv[2]
+    elif len(sys.argv) == 3:
+        problems, against = check(load(sys.argv[1]), load(sys.argv[2])), sys.argv[1]
+    else:
         sys.exit(__doc__)
-    problems = check(load(sys.argv[1]), load(sys.argv[2]))
     if problems:
-        print("parity: the CDK app differs from infra/template.yaml:", file=sys.stderr)
+        print(f"parity: the CDK app differs from {against}:", file=sys.stderr)
         for problem in problems:
             print(f"  - {problem}", file=sys.stderr)
         sys.exit(1)
-    print("parity: parameters, environments, roles, API wiring and schema match infra/template.yaml")
+    if sys.argv[1] == "--sar":
+        print(f"parity: the SAR source passes parameters and reads outputs {against} has")
+    else:
+        print(f"parity: parameters, environments, roles, API wiring and schema match {against}")
 
 
 if __name__ == "__main__":

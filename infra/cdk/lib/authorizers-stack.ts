@@ -1,7 +1,8 @@
 // The Descope authorizers with example APIs, as infra/template.yaml deploys them with SAM: same
 // parameters, same environment, roles that only write their own log groups. The function code is
 // never built here: it is the zips `make package` builds, taken from S3 (parameters) or from a
-// local directory (`-c codeDir=...`), so `cdk synth` needs no Rust toolchain.
+// local directory (`-c codeDir=...`), or the published SAR application (`-c sarApplicationId=...`),
+// so `cdk synth` needs no Rust toolchain.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -26,7 +27,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sam from 'aws-cdk-lib/aws-sam';
 import type { Construct } from 'constructs';
+
+/** A setting of the app (a -c value) that cannot work; its message says what to do. */
+export class ConfigError extends Error {}
 
 /** The two authorizers: Cargo package (the zip's folder under target/lambda/) and what differs. */
 const AUTHORIZERS = {
@@ -42,13 +47,20 @@ const AUTHORIZERS = {
   },
 } as const;
 type AuthorizerKind = keyof typeof AUTHORIZERS;
+/** The Cargo packages whose zips the functions run (`-c codeDir` holds `<package>/bootstrap.zip`). */
+export const AUTHORIZER_PACKAGES: readonly string[] = Object.values(AUTHORIZERS).map((a) => a.package);
 
 /** Where the functions' code comes from. */
 export type CodeSource =
   /** CloudFormation parameters: a bucket and one key per zip (the default). */
   | { kind: 'parameters' }
   /** A directory laid out as `target/lambda`: `<package>/bootstrap.zip`, uploaded as CDK assets. */
-  | { kind: 'directory'; dir: string };
+  | { kind: 'directory'; dir: string }
+  /**
+   * The published SAR application of the authorizers alone (infra/sar/template.yaml), as a nested
+   * stack: its functions, roles and log groups replace this stack's.
+   */
+  | { kind: 'sar'; applicationId: string; version: string };
 
 export interface AuthorizersStackProps extends StackProps {
   readonly code: CodeSource;
@@ -72,11 +84,6 @@ export class AuthorizersStack extends Stack {
       'responses) and an AppSync GraphQL API (AWS_LAMBDA authorization).';
 
     const p = this.parameters();
-    // The cutover's other settings reach the functions only with a pool: the functions refuse to
-    // start with them set and no pool, so clearing CognitoUserPoolId alone ends the cutover.
-    const cutover = new CfnCondition(this, 'CutoverMode', {
-      expression: Fn.conditionNot(Fn.conditionEquals(p.cognitoUserPoolId.valueAsString, '')),
-    });
     const tracingActive = new CfnCondition(this, 'TracingActive', {
       expression: Fn.conditionEquals(p.tracing.valueAsString, 'Active'),
     });
@@ -86,10 +93,16 @@ export class AuthorizersStack extends Stack {
     const traced = (fn: lambda.Function) => {
       (fn.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: p.tracing.valueAsString };
     };
-    const ifCutover = (param: CfnParameter) =>
-      Fn.conditionIf(cutover.logicalId, param.valueAsString, '').toString();
-
-    const verifierEnvironment = {
+    let cutover: CfnCondition | undefined; // only where used (an unused condition is a warning)
+    const ifCutover = (param: CfnParameter) => {
+      // The cutover's other settings reach the functions only with a pool: the functions refuse to
+      // start with them set and no pool, so clearing CognitoUserPoolId alone ends the cutover.
+      cutover ??= new CfnCondition(this, 'CutoverMode', {
+        expression: Fn.conditionNot(Fn.conditionEquals(p.cognitoUserPoolId.valueAsString, '')),
+      });
+      return Fn.conditionIf(cutover.logicalId, param.valueAsString, '').toString();
+    };
+    const verifierEnvironment = () => ({
       DESCOPE_PROJECT_ID: p.descopeProjectId.valueAsString,
       DESCOPE_BASE_URL: p.descopeBaseUrl.valueAsString,
       DESCOPE_JWKS_URL: p.descopeJwksUrl.valueAsString,
@@ -101,10 +114,9 @@ export class AuthorizersStack extends Stack {
       COGNITO_ISSUER_FORMS: ifCutover(p.cognitoIssuerForms),
       COGNITO_REPLICA_REGIONS: ifCutover(p.cognitoReplicaRegions),
       AUTHZ_POLICY: p.authorizationPolicy.valueAsString,
-    };
+    });
 
-    const code = this.codeFor(props.code);
-    const authorizer = (kind: AuthorizerKind, extra: Record<string, string>) => {
+    const authorizer = (kind: AuthorizerKind, code: lambda.Code, extra: Record<string, string>) => {
       const spec = AUTHORIZERS[kind];
       const logGroup = this.ownLogGroup(`${spec.id}Logs`, spec.package, p.logRetentionDays);
       const role = this.roleWritingOnlyTo(`${spec.id}Role`, logGroup, tracingActive);
@@ -113,7 +125,7 @@ export class AuthorizersStack extends Stack {
         runtime: lambda.Runtime.PROVIDED_AL2023,
         architecture: lambda.Architecture.ARM_64,
         handler: 'bootstrap',
-        code: code(spec.package),
+        code,
         memorySize: 128,
         // AppSync gives a Lambda authorizer 10 s; a verification takes microseconds, a cold key
         // fetch milliseconds.
@@ -121,18 +133,27 @@ export class AuthorizersStack extends Stack {
         role,
         logGroup,
         loggingFormat: lambda.LoggingFormat.JSON,
-        environment: { ...verifierEnvironment, ...extra },
+        environment: { ...verifierEnvironment(), ...extra },
       });
       traced(fn);
       named({ [`${spec.id}Logs`]: logGroup, [`${spec.id}Role`]: role, [`${spec.id}Function`]: fn });
       return fn;
     };
 
-    const apiGatewayAuthorizer = authorizer('apigateway', { AUTHZ_SIMPLE_RESPONSES: 'true' });
-    const appSyncAuthorizer = authorizer('appsync', {
-      // ttlOverride takes precedence over the API's TTL: cap it with the same parameter.
-      AUTHZ_MAX_TTL_SECONDS: p.authorizerCacheSeconds.valueAsString,
-    });
+    let apiGatewayAuthorizer: lambda.IFunction;
+    let appSyncAuthorizer: lambda.IFunction;
+    if (props.code.kind === 'sar') {
+      [apiGatewayAuthorizer, appSyncAuthorizer] = this.fromSar(props.code, p);
+    } else {
+      const code = this.codeFor(props.code);
+      // The one API Gateway function serves the REST API (IAM policies whatever this says: TOKEN
+      // events have no simple form) and the HTTP API's simple responses.
+      apiGatewayAuthorizer = authorizer('apigateway', code('apigateway'), { AUTHZ_SIMPLE_RESPONSES: 'true' });
+      appSyncAuthorizer = authorizer('appsync', code('appsync'), {
+        // ttlOverride takes precedence over the API's TTL: cap it with the same parameter.
+        AUTHZ_MAX_TTL_SECONDS: p.authorizerCacheSeconds.valueAsString,
+      });
+    }
     const cacheTtl = Duration.seconds(p.authorizerCacheSeconds.valueAsNumber);
 
     // ------------------------------------------------------------ example backend
@@ -346,17 +367,55 @@ export class AuthorizersStack extends Stack {
     };
   }
 
-  /** Code of one package, by the chosen source. */
-  private codeFor(source: CodeSource): (pkg: string) => lambda.Code {
+  /**
+   * The authorizers from the SAR application: the stack's parameters passed on (the SAR
+   * template's names; check.sh compares them with infra/sar/template.yaml), the functions imported
+   * from its outputs so the APIs below grant themselves the invoke permissions as usual.
+   */
+  private fromSar(
+    source: Extract<CodeSource, { kind: 'sar' }>,
+    p: ReturnType<AuthorizersStack['parameters']>,
+  ): [lambda.IFunction, lambda.IFunction] {
+    const application = new sam.CfnApplication(this, 'Authorizers', {
+      location: { applicationId: source.applicationId, semanticVersion: source.version },
+      parameters: {
+        DescopeProjectId: p.descopeProjectId.valueAsString,
+        DescopeBaseUrl: p.descopeBaseUrl.valueAsString,
+        DescopeJwksUrl: p.descopeJwksUrl.valueAsString,
+        DescopeIssuers: p.descopeIssuers.valueAsString,
+        DescopeAudience: p.descopeAudience.valueAsString,
+        CognitoUserPoolId: p.cognitoUserPoolId.valueAsString,
+        CognitoClientIds: p.cognitoClientIds.valueAsString,
+        CognitoTokenUse: p.cognitoTokenUse.valueAsString,
+        CognitoIssuerForms: p.cognitoIssuerForms.valueAsString,
+        CognitoReplicaRegions: p.cognitoReplicaRegions.valueAsString,
+        AuthorizationPolicy: p.authorizationPolicy.valueAsString,
+        // As above: the REST API gets IAM policies regardless, the HTTP API simple responses.
+        ApiGatewaySimpleResponses: 'true',
+        AppSyncMaxTtlSeconds: p.authorizerCacheSeconds.valueAsString,
+        LogRetentionDays: p.logRetentionDays.valueAsString,
+        Tracing: p.tracing.valueAsString,
+      },
+    });
+    application.overrideLogicalId('Authorizers');
+    const imported = (id: string, output: string) =>
+      lambda.Function.fromFunctionAttributes(this, id, {
+        functionArn: application.getAtt(`Outputs.${output}`).toString(),
+        sameEnvironment: true,
+      });
+    return [
+      imported('ApiGatewayAuthorizerFunction', 'ApiGatewayAuthorizerArn'),
+      imported('AppSyncAuthorizerFunction', 'AppSyncAuthorizerArn'),
+    ];
+  }
+
+  /** Code of one authorizer, by the chosen source. */
+  private codeFor(source: Exclude<CodeSource, { kind: 'sar' }>): (kind: AuthorizerKind) => lambda.Code {
     if (source.kind === 'directory') {
-      return (pkg) => {
+      return (kind) => {
+        const pkg = AUTHORIZERS[kind].package;
         const zip = path.resolve(source.dir, pkg, 'bootstrap.zip');
-        if (!fs.existsSync(zip)) {
-          throw new Error(
-            `codeDir: ${zip} does not exist. Run \`make package\` at the repository root (it writes ` +
-              'target/lambda/<package>/bootstrap.zip) and pass -c codeDir=<repository>/target/lambda.',
-          );
-        }
+        if (!fs.existsSync(zip)) throw new ConfigError(`codeDir: ${zip} does not exist (make package writes it)`);
         return lambda.Code.fromAsset(zip);
       };
     }
@@ -380,7 +439,7 @@ export class AuthorizersStack extends Stack {
         }),
       );
     }
-    return (pkg) => lambda.Code.fromBucket(bucketRef, keys.get(pkg)!.valueAsString);
+    return (kind) => lambda.Code.fromBucket(bucketRef, keys.get(AUTHORIZERS[kind].package)!.valueAsString);
   }
 
   private ownLogGroup(id: string, name: string, retention: CfnParameter): logs.LogGroup {
@@ -434,8 +493,8 @@ export class AuthorizersStack extends Stack {
     restApi: apigateway.RestApi;
     httpApi: apigwv2.HttpApi;
     graphqlApi: appsync.GraphqlApi;
-    apiGatewayAuthorizer: lambda.Function;
-    appSyncAuthorizer: lambda.Function;
+    apiGatewayAuthorizer: lambda.IFunction;
+    appSyncAuthorizer: lambda.IFunction;
   }) {
     const out = (id: string, value: string, description?: string) =>
       new CfnOutput(this, id, { value, description });
