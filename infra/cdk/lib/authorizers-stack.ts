@@ -65,8 +65,8 @@ export type CodeSource =
 export interface AuthorizersStackProps extends StackProps {
   readonly code: CodeSource;
   /**
-   * Check self-test only: adds one resource that breaks an AwsSolutions rule with no suppression,
-   * so check.sh can prove that an unsuppressed nag finding fails the synth.
+   * check.sh's self-test only: adds one resource that breaks an AwsSolutions rule, not
+   * acknowledged, so check.sh can prove that an unacknowledged nag finding fails the synth.
    */
   readonly plantNagViolation?: boolean;
 }
@@ -258,7 +258,8 @@ export class AuthorizersStack extends Stack {
     this.exportsOutputs({ restApi, httpApi, graphqlApi, apiGatewayAuthorizer, appSyncAuthorizer });
     this.acknowledgeJustifiedFindings({ restApi, httpApi, graphqlApi, codeBucket: this.codeBucket });
     if (props.plantNagViolation) {
-      // AwsSolutions-S1 (no server access logs) and others: never suppressed, so the synth must fail.
+      // AwsSolutions-S1 (no server access logs) and S10 (no TLS-only policy): never acknowledged,
+      // so the synth must fail.
       new s3.Bucket(this, 'PlantedNagViolation');
     }
   }
@@ -472,7 +473,8 @@ export class AuthorizersStack extends Stack {
       },
     });
     // The two X-Ray write actions support no resource-level permissions: Resource "*" is the only
-    // form IAM accepts for them.
+    // form IAM accepts for them. cdk-nag reads no property override (nor Fn::If): parity.py checks
+    // this statement instead.
     const xray = {
       PolicyName: 'write-traces',
       PolicyDocument: {
