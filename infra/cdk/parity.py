@@ -4,8 +4,9 @@ Compares the synthesized template with the SAM template, resource by resource (t
 its main resources the SAM template's logical IDs): the parameters they share are identical; each
 authorizer has the same environment, runtime, architecture, handler, memory, timeout and JSON log
 format; every function's tracing is the Tracing parameter and its role writes only its own log
-group (the X-Ray permissions only behind Tracing = Active, as in the SAM template once it has them); the REST, HTTP and AppSync authorizers are wired the same way; the GraphQL
-schema is the same. Exits 1 listing every difference.
+group (the X-Ray permissions only behind Tracing = Active, as in the SAM template once it has
+them); the REST, HTTP and AppSync authorizers are wired the same way; the GraphQL schema, the
+metric filters and the cutover dashboard are the same. Exits 1 listing every difference.
 
     python parity.py SAM_TEMPLATE CDK_TEMPLATE
 
@@ -100,6 +101,13 @@ def check(sam, cdk):
             problems.append(f"{logs}: name {render(log_group.get('LogGroupName'))!r}, SAM {expected_name!r}")
 
     problems += check_apis(sam_res, cdk_res)
+    # The cutover metrics and dashboard: the CDK app copies them; the copy must be exact.
+    for name, resource in sam_res.items():
+        if resource["Type"] in ("AWS::Logs::MetricFilter", "AWS::CloudWatch::Dashboard") and cdk_res.get(name) != resource:
+            problems.append(f"{name} ({resource['Type']}) is missing or differs")
+    dashboard_url = [t.get("Outputs", {}).get("AuthorizersDashboardUrl", {}).get("Value") for t in (sam, cdk)]
+    if dashboard_url[0] != dashboard_url[1]:
+        problems.append(f"output AuthorizersDashboardUrl: SAM {dashboard_url[0]}, CDK {dashboard_url[1]}")
     return problems
 
 
@@ -216,7 +224,7 @@ def main():
     if sys.argv[1] == "--sar":
         print(f"parity: the SAR source passes parameters and reads outputs {against} has")
     else:
-        print(f"parity: parameters, environments, roles, API wiring and schema match {against}")
+        print(f"parity: parameters, environments, roles, API wiring, schema, metric filters and dashboard match {against}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import {
   RemovalPolicy,
   Stack,
   type StackProps,
+  Token,
   Validations,
 } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
@@ -29,6 +30,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sam from 'aws-cdk-lib/aws-sam';
 import type { Construct } from 'constructs';
+import { readTemplate } from './sam-template';
 
 /** A setting of the app (a -c value) that cannot work; its message says what to do. */
 export class ConfigError extends Error {}
@@ -256,6 +258,7 @@ export class AuthorizersStack extends Stack {
     named({ EchoLogs: echoLogs, EchoFunction: echo, RestApi: restApi, HttpApi: httpApi, GraphQLApi: graphqlApi });
     named({ EchoRole: echo.role! });
     this.exportsOutputs({ restApi, httpApi, graphqlApi, apiGatewayAuthorizer, appSyncAuthorizer });
+    if (props.code.kind !== 'sar') this.cutoverMetrics();
     this.acknowledgeJustifiedFindings({ restApi, httpApi, graphqlApi, codeBucket: this.codeBucket });
     if (props.plantNagViolation) {
       // AwsSolutions-S1 (no server access logs) and S10 (no TLS-only policy): never acknowledged,
@@ -489,6 +492,32 @@ export class AuthorizersStack extends Stack {
       Fn.conditionIf(tracing.logicalId, xray, Aws.NO_VALUE),
     );
     return role;
+  }
+
+  /**
+   * The metric filters on the authorizers' decision log lines and the cutover dashboard, copied
+   * from infra/template.yaml as they are: the stack gives the log groups and functions they name
+   * the same logical IDs, so one definition serves both templates (see README.md "Ending the
+   * cutover"). Not with the SAR source: its log groups are in the nested stack.
+   */
+  private cutoverMetrics() {
+    const sam = readTemplate(path.join(__dirname, '..', '..', 'template.yaml'));
+    const copied = new Set<string>();
+    for (const [logicalId, resource] of Object.entries(sam.Resources)) {
+      if (resource.Type !== 'AWS::Logs::MetricFilter' && resource.Type !== 'AWS::CloudWatch::Dashboard') continue;
+      const { Type, Properties, ...rest } = resource;
+      if (Object.keys(rest).length > 0) {
+        throw new Error(`infra/template.yaml: ${logicalId} has ${Object.keys(rest).join(', ')}, which the CDK app does not copy`);
+      }
+      new CfnResource(this, logicalId, { type: Type, properties: Properties }).overrideLogicalId(logicalId);
+      copied.add(logicalId);
+    }
+    for (const [name, output] of Object.entries(sam.Outputs ?? {})) {
+      if (JSON.stringify(output.Value).includes('AuthorizersDashboard') && !output.Condition) {
+        new CfnOutput(this, name, { value: Token.asString(output.Value), description: output.Description?.trim() });
+      }
+    }
+    if (copied.size === 0) throw new Error('infra/template.yaml has no metric filters or dashboard to copy');
   }
 
   private exportsOutputs(r: {
