@@ -8,10 +8,11 @@
 #      ARN): cdk-nag's AwsSolutions rules run on every synth, and any finding not acknowledged
 #      with a reason in lib/authorizers-stack.ts (or any warning: --strict) fails it;
 #   4. cfn-lint (the pinned one in .venv-infra) on the three synthesized templates;
-#   5. parity.py: the same parameters, environments, least-privilege roles and API wiring as
-#      infra/template.yaml; and with the SAR source, only parameters and outputs that
-#      infra/sar/template.yaml has;
-# then proves that steps 3 and 5 can fail (a planted nag finding, a planted environment drift).
+#   5. parity.py: the same parameters, environments, least-privilege roles, API wiring, metric
+#      filters and dashboard as infra/template.yaml; with the SAR source, only parameters and
+#      outputs that infra/sar/template.yaml has; and no reference to anything a template lacks;
+# then proves that steps 3 and 5 can fail (a planted nag finding, a planted environment drift, a
+# planted dangling reference).
 #
 # Nothing here reaches AWS: the stack is environment-agnostic, the AWS CLI settings point at empty
 # files, instance metadata is off, no credentials are set, and where the kernel allows it the
@@ -109,6 +110,7 @@ if [[ -e "$ROOT/infra/sar/template.yaml" ]]; then
     "$ROOT/.venv-infra/bin/python" parity.py --sar "$ROOT/infra/sar/template.yaml" "$work/sar/DescopeAuthorizers.template.json"
 else
     echo "cdk: infra/sar/template.yaml is not in this checkout: the SAR source's parameters and outputs are unchecked" >&2
+    "$ROOT/.venv-infra/bin/python" parity.py --references "$work/sar/DescopeAuthorizers.template.json"
 fi
 
 # Self-test: a resource breaking an AwsSolutions rule, with no acknowledgment, must fail the synth,
@@ -136,3 +138,19 @@ if "$ROOT/.venv-infra/bin/python" parity.py "$ROOT/infra/template.yaml" "$work/d
     exit 1
 fi
 echo "cdk: self-test passed (parity.py catches an environment that drifted from infra/template.yaml)"
+
+# Self-test: with the SAR source the dashboard names the functions through the application's
+# outputs; a dashboard still naming a function of this stack (there is none) must be caught, which
+# cfn-lint does not do in a template with the SAM transform.
+"$PYTHON" - "$work/sar/DescopeAuthorizers.template.json" "$work/dangling.json" <<'PY'
+import json, sys
+template = json.load(open(sys.argv[1]))
+body = template["Resources"]["AuthorizersDashboard"]["Properties"]["DashboardBody"]
+body["Fn::Sub"] = body["Fn::Sub"][0]  # the text alone, without the variables naming the outputs
+json.dump(template, open(sys.argv[2], "w"))
+PY
+if "$ROOT/.venv-infra/bin/python" parity.py --references "$work/dangling.json" > /dev/null 2>&1; then
+    echo "cdk: self-test failed: parity.py missed a reference to a resource the template does not have" >&2
+    exit 1
+fi
+echo "cdk: self-test passed (parity.py catches a dangling reference in the SAR source's template)"

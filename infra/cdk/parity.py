@@ -15,6 +15,11 @@ With --sar, checks the stack synthesized with -c sarApplicationId against the SA
 application requires, values the application allows, and reads only outputs the application has.
 
     python parity.py --sar SAR_TEMPLATE CDK_SAR_TEMPLATE
+
+With --references, only checks that every reference in a template resolves (the first check of
+both modes above).
+
+    python parity.py --references CDK_TEMPLATE
 """
 
 import json
@@ -51,7 +56,7 @@ def canon(value):
 
 
 def check(sam, cdk):
-    problems = []
+    problems = check_references(cdk)
     sam_params, cdk_params = sam["Parameters"], cdk["Parameters"]
     for name in sorted(set(sam_params) - SAM_ONLY):
         if name not in cdk_params:
@@ -180,8 +185,43 @@ def check_apis(sam_res, cdk_res):
     return problems
 
 
-def check_sar(sar, cdk):
+def check_references(template):
+    """Every Ref, Fn::GetAtt and Fn::Sub variable names a parameter, a resource or a pseudo
+    parameter: cfn-lint does not check references in a template with the SAM transform (the SAR
+    source's)."""
+    known = set(template.get("Parameters", {})) | set(template["Resources"])
     problems = []
+
+    def walk(value, where, local=frozenset()):
+        if isinstance(value, list):
+            for item in value:
+                walk(item, where, local)
+        elif isinstance(value, dict):
+            if len(value) == 1:
+                (fn, arg), = value.items()
+                names = []
+                if fn == "Ref" and isinstance(arg, str):
+                    names = [arg]
+                elif fn == "Fn::GetAtt":
+                    names = [arg[0] if isinstance(arg, list) else arg.split(".")[0]]
+                elif fn == "Fn::Sub":
+                    text, variables = (arg, {}) if isinstance(arg, str) else arg
+                    names = [v.split(".")[0] for v in re.findall(r"\$\{([^!}][^}]*)\}", text)]
+                    local = local | set(variables)
+                for name in names:
+                    if not name.startswith("AWS::") and name not in known and name not in local:
+                        problems.append(f"{where}: {fn} names {name}, which the template does not have")
+            for item in value.values():
+                walk(item, where, local)
+
+    for section in ("Resources", "Outputs"):
+        for name, body in template.get(section, {}).items():
+            walk(body, f"{section}.{name}")
+    return problems
+
+
+def check_sar(sar, cdk):
+    problems = check_references(cdk)
     apps = [r for r in cdk["Resources"].values() if r["Type"] == "AWS::Serverless::Application"]
     if len(apps) != 1:
         return [f"expected one AWS::Serverless::Application, found {len(apps)}"]
@@ -210,7 +250,9 @@ def check_sar(sar, cdk):
 
 
 def main():
-    if len(sys.argv) == 4 and sys.argv[1] == "--sar":
+    if len(sys.argv) == 3 and sys.argv[1] == "--references":
+        problems, against = check_references(load(sys.argv[2])), "its own resources and parameters"
+    elif len(sys.argv) == 4 and sys.argv[1] == "--sar":
         problems, against = check_sar(load(sys.argv[2]), load(sys.argv[3])), sys.argv[2]
     elif len(sys.argv) == 3:
         problems, against = check(load(sys.argv[1]), load(sys.argv[2])), sys.argv[1]
@@ -221,8 +263,10 @@ def main():
         for problem in problems:
             print(f"  - {problem}", file=sys.stderr)
         sys.exit(1)
-    if sys.argv[1] == "--sar":
-        print(f"parity: the SAR source passes parameters and reads outputs {against} has")
+    if sys.argv[1] == "--references":
+        print(f"parity: every reference in {sys.argv[2]} resolves")
+    elif sys.argv[1] == "--sar":
+        print(f"parity: the SAR source passes parameters and reads outputs {against} has, and every reference resolves")
     else:
         print(f"parity: parameters, environments, roles, API wiring, schema, metric filters and dashboard match {against}")
 

@@ -258,7 +258,7 @@ export class AuthorizersStack extends Stack {
     named({ EchoLogs: echoLogs, EchoFunction: echo, RestApi: restApi, HttpApi: httpApi, GraphQLApi: graphqlApi });
     named({ EchoRole: echo.role! });
     this.exportsOutputs({ restApi, httpApi, graphqlApi, apiGatewayAuthorizer, appSyncAuthorizer });
-    if (props.code.kind !== 'sar') this.cutoverMetrics();
+    this.cutoverMetrics(props.code.kind === 'sar' ? SAR_NAMES : undefined);
     this.acknowledgeJustifiedFindings({ restApi, httpApi, graphqlApi, codeBucket: this.codeBucket });
     if (props.plantNagViolation) {
       // AwsSolutions-S1 (no server access logs) and S10 (no TLS-only policy): never acknowledged,
@@ -498,9 +498,10 @@ export class AuthorizersStack extends Stack {
    * The metric filters on the authorizers' decision log lines and the cutover dashboard, copied
    * from infra/template.yaml as they are: the stack gives the log groups and functions they name
    * the same logical IDs, so one definition serves both templates (see README.md "Ending the
-   * cutover"). Not with the SAR source: its log groups are in the nested stack.
+   * cutover"). With the SAR source, whose log groups and functions are in the nested stack, their
+   * names come from its outputs instead (`sar`: logical ID in the SAM template → output).
    */
-  private cutoverMetrics() {
+  private cutoverMetrics(sar?: Record<string, string>) {
     const sam = readTemplate(path.join(__dirname, '..', '..', 'template.yaml'));
     const copied = new Set<string>();
     for (const [logicalId, resource] of Object.entries(sam.Resources)) {
@@ -509,7 +510,8 @@ export class AuthorizersStack extends Stack {
       if (Object.keys(rest).length > 0) {
         throw new Error(`infra/template.yaml: ${logicalId} has ${Object.keys(rest).join(', ')}, which the CDK app does not copy`);
       }
-      new CfnResource(this, logicalId, { type: Type, properties: Properties }).overrideLogicalId(logicalId);
+      const properties = (sar ? fromOutputs(Properties, sar) : Properties) as Record<string, unknown>;
+      new CfnResource(this, logicalId, { type: Type, properties }).overrideLogicalId(logicalId);
       copied.add(logicalId);
     }
     for (const [name, output] of Object.entries(sam.Outputs ?? {})) {
@@ -593,6 +595,34 @@ export class AuthorizersStack extends Stack {
       );
     }
   }
+}
+
+/** The SAM template's log groups and functions, and the SAR application's outputs naming them. */
+const SAR_NAMES: Record<string, string> = {
+  ApiGatewayAuthorizerLogs: 'ApiGatewayAuthorizerLogGroup',
+  AppSyncAuthorizerLogs: 'AppSyncAuthorizerLogGroup',
+  ApiGatewayAuthorizerFunction: 'ApiGatewayAuthorizerName',
+  AppSyncAuthorizerFunction: 'AppSyncAuthorizerName',
+};
+
+/**
+ * A copy of `value` in which a `Ref` to one of `outputs`' resources (their name) becomes the SAR
+ * application's output, in `{"Ref": ...}` and in `Fn::Sub` strings (through Fn::Sub's variables).
+ */
+function fromOutputs(value: unknown, outputs: Record<string, string>): unknown {
+  const output = (id: string) => ({ 'Fn::GetAtt': ['Authorizers', `Outputs.${outputs[id]}`] });
+  if (Array.isArray(value)) return value.map((v) => fromOutputs(v, outputs));
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 1) {
+    const [[fn, arg]] = entries;
+    if (fn === 'Ref' && typeof arg === 'string' && arg in outputs) return output(arg);
+    if (fn === 'Fn::Sub' && typeof arg === 'string') {
+      const used = Object.keys(outputs).filter((id) => arg.includes(`\${${id}}`));
+      if (used.length > 0) return { 'Fn::Sub': [arg, Object.fromEntries(used.map((id) => [id, output(id)]))] };
+    }
+  }
+  return Object.fromEntries(entries.map(([k, v]) => [k, fromOutputs(v, outputs)]));
 }
 
 /**
