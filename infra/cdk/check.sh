@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the CDK app offline (behind `make cdk`, part of `make test`):
-#   1. installs the pinned npm packages with `npm ci` when node_modules is missing or older than
-#      package-lock.json (as infra/lint.sh installs its pinned Python tools);
+#   1. installs the pinned npm packages with `npm ci` when node_modules is missing or was installed
+#      from another package-lock.json (as infra/lint.sh installs its pinned Python tools), and
+#      cfn-lint into .venv-infra when it is not there;
 #   2. type-checks the app (tsc --noEmit);
 #   3. `cdk synth --strict` with each code source: S3 parameters (the default), a directory of
 #      zips (-c codeDir, stand-in zips), the SAR application (-c sarApplicationId, a placeholder
