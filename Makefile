@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 CARGO ?= cargo
 
-.PHONY: help test demo bench fmt lint structure unit compat toolchain moto package infra deploy deploy-hybrid
+.PHONY: help test demo bench fmt lint structure unit compat toolchain moto package infra cdk deploy deploy-hybrid
 
 help:
 	@echo "make demo   - the whole migration end to end on local stand-ins"
@@ -22,7 +22,7 @@ toolchain:
 	@$(CARGO) fmt --version >/dev/null 2>&1 || { echo "rustfmt missing: rustup component add rustfmt"; exit 1; }
 	@$(CARGO) clippy --version >/dev/null 2>&1 || { echo "clippy missing: rustup component add clippy"; exit 1; }
 
-test: toolchain moto fmt lint infra compat structure unit
+test: toolchain moto fmt lint infra cdk compat structure unit
 
 ## moto server (pinned) is the local Cognito of the importer's tests; installed into .venv-moto.
 moto:
@@ -52,6 +52,12 @@ compat:
 ## (installs pinned tools into .venv-infra and .venv-checkov).
 infra:
 	bash infra/lint.sh
+
+## The CDK app (infra/cdk): tsc, cdk synth with cdk-nag's AwsSolutions rules, cfn-lint on what it
+## synthesizes, parity with infra/template.yaml (installs the pinned npm packages with npm ci; needs
+## Node.js 20+; offline, no AWS account).
+cdk:
+	bash infra/cdk/check.sh
 
 ## Deploys infra/template.yaml to your AWS account (needs credentials; asks for the parameters).
 deploy: package
