@@ -3,7 +3,8 @@
 # others miss): cfn-lint; `sam validate --lint`; cfn-lint on the template expanded to plain
 # CloudFormation by the SAM translator (the only one that catches dangling !Ref/!GetAtt); and
 # checkov, on the SAM and the expanded template, with the justified skip list in
-# infra/.checkov.yaml.
+# infra/.checkov.yaml. The SAR application's metadata is checked against Cargo.toml
+# (infra/sar/check.py).
 # Installs pinned tools into .venv-infra (cfn-lint, SAM CLI) and .venv-checkov (checkov: its
 # dependencies conflict with SAM CLI's). Exits non-zero on the first finding.
 set -euo pipefail
@@ -38,6 +39,20 @@ for template in "${templates[@]}"; do
     "$ROOT/.venv-infra/bin/sam" validate --lint --region us-east-1 -t "$template" >/dev/null
     "$ROOT/.venv-infra/bin/python" "$ROOT/infra/expand.py" "$template" "$work/expanded.json"
     "$ROOT/.venv-infra/bin/cfn-lint" "$work/expanded.json"
+    # X-Ray: every function follows the Tracing parameter, and its role (explicit, so SAM adds
+    # nothing to it) gets exactly the two X-Ray write actions, only under TracingActive.
+    "$ROOT/.venv-infra/bin/python" - "$work/expanded.json" "$name" <<'PY'
+import json, sys
+resources = json.load(open(sys.argv[1], encoding="utf-8"))["Resources"]
+xray = {"Fn::If": ["TracingActive", {"PolicyName": "write-traces", "PolicyDocument": {
+    "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*",
+    "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]}]}}, {"Ref": "AWS::NoValue"}]}
+functions = {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function"}
+for name, props in functions.items():
+    role = props["Role"]["Fn::GetAtt"][0]
+    if props.get("TracingConfig") != {"Mode": {"Ref": "Tracing"}} or xray not in resources[role]["Properties"]["Policies"]:
+        sys.exit(f"infra: {sys.argv[2]}: {name} must follow the Tracing parameter and {role} grant X-Ray writes under TracingActive")
+PY
     # checkov on the SAM form and on the expanded form: resources SAM generates (a function URL,
     # its permissions) exist only in the latter.
     for form in "$template" "$work/expanded.json"; do
@@ -48,6 +63,25 @@ for template in "${templates[@]}"; do
     done
 done
 echo "infra: ${#templates[@]} template(s) pass cfn-lint, sam validate --lint, expanded cfn-lint and checkov (SAM and expanded)"
+
+# The SAR application (infra/sar/template.yaml): its metadata cannot drift from Cargo.toml (version,
+# license, repository), its LICENSE and README exist, SAR's limits hold (what `sam publish` would
+# only find out online), and its functions run the zips of `make package` with documented settings.
+for template in "${templates[@]}"; do
+    grep -q 'AWS::ServerlessRepo::Application' "$template" || continue
+    "$ROOT/.venv-infra/bin/python" "$ROOT/infra/sar/check.py" "$ROOT" "$template"
+done
+# Self-test: each planted drift is caught on its own.
+for drift in 's/^\(    SemanticVersion:\).*/\1 0.0.0-drifted/' 's/^\(    LicenseUrl:\).*/\1 ..\/..\/LICENCE/' \
+    's/^\(    ReadmeUrl:\).*/\1 READ.md/' 's/AUTHZ_MAX_TTL_SECONDS:/AUTHZ_MAX_TTL_SECOND:/'; do
+    sed "$drift" "$ROOT/infra/sar/template.yaml" > "$work/sar-drift.yaml"
+    if cmp -s "$ROOT/infra/sar/template.yaml" "$work/sar-drift.yaml" \
+        || "$ROOT/.venv-infra/bin/python" "$ROOT/infra/sar/check.py" "$ROOT" "$work/sar-drift.yaml" "$ROOT/infra/sar" >/dev/null 2>&1; then
+        echo "infra: self-test failed: the SAR check missed the drift $drift" >&2
+        exit 1
+    fi
+done
+echo "infra: self-test passed (a drifted SAR version, a missing LICENSE or README, an undocumented setting are caught)"
 
 # Self-test: the chain must catch a dangling reference, which plain cfn-lint and sam validate miss
 # on SAM templates. If this passes, the chain above could not be trusted either.

@@ -9,8 +9,8 @@ use authorizer_common::testing::{
     e2e::{CutoverPool, E2E_PID as PID, Project, cognito_env},
     metrics::{replay, rows},
     runtime::{
-        Call as _, InitFailure, Reply, RuntimeApi, assert_no_token_in, decisions, finish, idps, reasons, response_body,
-        run_function, spawn_function,
+        Call as _, InitFailure, Reply, RuntimeApi, assert_no_token_in, decided, decisions, finish, idps, reasons,
+        response_body, run_function, spawn_function, traced_decisions,
     },
     wildcard_match,
 };
@@ -548,4 +548,53 @@ async fn the_template_metric_filters_count_the_decision_lines_the_binary_prints(
             (&["descope", "deny", "route_not_granted"], 1.0),
         ])
     );
+}
+
+/// X-Ray: Lambda hands each invocation its trace header in the Runtime API's
+/// `Lambda-Runtime-Trace-Id` (AWS's behaviour; the stand-in sends it here). Every decision line,
+/// the operator's warning too, carries that invocation's trace ID when well formed, beside every
+/// field it had before, and the template's metric filters still count the lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_decision_line_carries_the_invocations_x_ray_trace_id() {
+    let project = seed().await;
+    let ada = project.token("ada@example.com", |_| {});
+    let bob = project.token("bob@example.com", |_| {});
+    let events = [
+        SUITE.event("rest-token.json", &format!("Bearer {ada}")),
+        SUITE.event("rest-token.json", &format!("Bearer {bob}")),
+        json!({"unexpected": "event"}),
+    ];
+    let request = [
+        "message",
+        "event_kind",
+        "decision",
+        "reason",
+        "subject",
+        "idp",
+        "latency_us",
+    ];
+    let operator = ["message", "event_kind", "decision", "reason", "latency_us"];
+    let (cases, output) = traced_decisions(BINARY, &env(&project, &[]), &events, &request, &operator).await;
+    for case in &cases {
+        let [allow, deny, warning] = &case[..] else {
+            unreachable!()
+        };
+        assert_eq!(
+            decided(allow),
+            [json!("allow"), json!("route_granted"), json!("descope")]
+        );
+        assert!(allow["fields"]["subject"].as_str().unwrap().starts_with('U'), "{allow}");
+        assert_eq!(
+            decided(deny),
+            [json!("deny"), json!("route_not_granted"), json!("descope")]
+        );
+        assert_eq!(warning["level"], "WARN");
+        assert_eq!(warning["fields"]["reason"], "unsupported_event");
+    }
+    let totals = replay("ApiGatewayAuthorizerFunction", &output, 3 * cases.len());
+    assert_eq!(
+        totals.sums(&["Denied", "Unauthorized", "VerifiedRequests"]),
+        [4.0, 4.0, 8.0]
+    );
+    assert_no_token_in(&output, [&ada, &bob]);
 }

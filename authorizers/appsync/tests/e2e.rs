@@ -9,8 +9,8 @@ use authorizer_common::testing::{
     e2e::{CutoverPool, Project, cognito_env},
     metrics::{replay, rows},
     runtime::{
-        Call as _, InitFailure, RuntimeApi, assert_no_token_in, decisions, finish, idps, reasons, response_body,
-        run_function, spawn_function,
+        Call as _, InitFailure, RuntimeApi, assert_no_token_in, decided, decisions, finish, idps, reasons,
+        response_body, run_function, spawn_function, traced_decisions,
     },
 };
 use moto_harness::{Moto, UserPool};
@@ -333,4 +333,60 @@ async fn the_template_metric_filters_count_the_decision_lines_the_binary_prints(
             (&["descope", "refuse", "operation_not_granted"], 1.0),
         ])
     );
+}
+
+/// X-Ray, as for the API Gateway authorizer: the trace header Lambda sends with an invocation
+/// (`Lambda-Runtime-Trace-Id`, from the stand-in here) gives the decision line its
+/// `xray_trace_id` when well formed; AppSync's line keeps its operation fields, and a refusal
+/// still counts as `Denied`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_decision_line_carries_the_x_ray_trace_id_beside_the_operation_fields() {
+    let project = seed().await;
+    let ada = project.token("ada@example.com", |_| {});
+    let bob = project.token("bob@example.com", |_| {});
+    let events = [
+        SUITE.event("query.json", &format!("Bearer {ada}")),
+        SUITE.event("mutation.json", &format!("Bearer {bob}")),
+        json!({"requestContext": "not an object"}),
+    ];
+    let request = [
+        "message",
+        "decision",
+        "reason",
+        "subject",
+        "idp",
+        "operation_type",
+        "refused",
+        "denied_fields",
+        "ttl",
+        "latency_us",
+    ];
+    let operator = ["message", "decision", "reason", "latency_us"];
+    let (cases, output) = traced_decisions(BINARY, &env(&project, POLICY_TOML), &events, &request, &operator).await;
+    for case in &cases {
+        let [allow, refuse, warning] = &case[..] else {
+            unreachable!()
+        };
+        // ada holds no current tenant here, so the tenant-admin field is denied.
+        assert_eq!(
+            decided(allow),
+            [json!("allow"), json!("fields_denied"), json!("descope")]
+        );
+        assert_eq!(allow["fields"]["operation_type"], "query");
+        assert_eq!(
+            decided(refuse),
+            [json!("refuse"), json!("operation_not_granted"), json!("descope")]
+        );
+        assert_eq!(refuse["fields"]["refused"], "Mutation.deletePost");
+        assert_eq!(
+            (&warning["level"], &warning["fields"]["reason"]),
+            (&json!("WARN"), &json!("unsupported_event"))
+        );
+    }
+    let totals = replay("AppSyncAuthorizerFunction", &output, 3 * cases.len());
+    assert_eq!(
+        totals.sums(&["Unauthorized", "Denied", "VerifiedRequests"]),
+        [4.0, 4.0, 8.0]
+    );
+    assert_no_token_in(&output, [&ada, &bob]);
 }

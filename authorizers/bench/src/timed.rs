@@ -43,7 +43,8 @@ macro_rules! serve {
         let (state, timings) = (&state, &$timings);
         lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
             let started = Instant::now();
-            let answer = handle(state, event.payload).await;
+            let (payload, context) = event.into_parts();
+            let answer = authorizer_common::with_xray_trace(context.xray_trace_id, handle(state, payload)).await;
             timings.report("handle", started.elapsed());
             answer
         }))

@@ -87,7 +87,8 @@ pub fn run<A: Authorizer>() -> Result<(), lambda_runtime::Error> {
 }
 
 /// The whole `main` of an authorizer, inside a runtime: JSON logs, the state (or a refused cold start), the signing
-/// keys prefetched, then events served until the runtime stops the process.
+/// keys prefetched, then events served until the runtime stops the process, each with its X-Ray
+/// trace header for the decision line.
 #[cfg(feature = "identity")]
 pub async fn serve<A: Authorizer>() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
@@ -99,7 +100,10 @@ pub async fn serve<A: Authorizer>() -> Result<(), lambda_runtime::Error> {
     }
     let state = &state;
     lambda_runtime::run(lambda_runtime::service_fn(
-        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move { state.handle(event.payload).await },
+        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
+            let (payload, context) = event.into_parts();
+            crate::decision::with_xray_trace(context.xray_trace_id, state.handle(payload)).await
+        },
     ))
     .await
 }

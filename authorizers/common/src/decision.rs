@@ -1,6 +1,11 @@
 //! What an authorizer decided and why (feature `identity`), and the one decision line per
 //! invocation both functions log. The template's metric filters and dashboard read the line's
 //! `decision`, `reason` and `idp` fields, so their values are these enums' fixed names.
+//!
+//! The line also carries the invocation's X-Ray trace ID (`xray_trace_id`) when Lambda gave one:
+//! [`with_xray_trace`] holds the Runtime API's `Lambda-Runtime-Trace-Id` header for the
+//! invocation (a task-local, so neither the `Authorizer` trait nor the handlers change), and
+//! [`DecisionLine::log`] writes its `Root` when it has X-Ray's shape.
 
 use std::{future::Future, time::Instant};
 
@@ -124,8 +129,16 @@ pub struct DecisionLine<'a> {
 
 impl DecisionLine<'_> {
     /// Logs the line: a warning without the caller's details when the operator must act, an
-    /// info line otherwise.
+    /// info line otherwise. Inside [`with_xray_trace`], with the trace ID.
     pub fn log(&self) {
+        let logged = XRAY_TRACE_HEADER.try_with(|header| self.log_traced(header.as_deref().and_then(xray_trace_id)));
+        // Outside an invocation (tests and benchmarks calling a handler directly): no trace ID.
+        if logged.is_err() {
+            self.log_traced(None);
+        }
+    }
+
+    fn log_traced(&self, xray_trace_id: Option<&str>) {
         let decision = self.verdict.as_str();
         let reason = self.reason.as_str();
         let latency_us = self.latency_us;
@@ -135,6 +148,7 @@ impl DecisionLine<'_> {
                 decision,
                 reason,
                 latency_us,
+                xray_trace_id,
                 "authorizer decision"
             );
             return;
@@ -151,9 +165,32 @@ impl DecisionLine<'_> {
             denied_fields = op.map(|o| o.denied_fields),
             ttl = op.map(|o| o.ttl),
             latency_us,
+            xray_trace_id,
             "authorizer decision"
         );
     }
+}
+
+tokio::task_local! {
+    /// The invocation's `Lambda-Runtime-Trace-Id` header (`Root=1-...;Parent=...;Sampled=...`).
+    static XRAY_TRACE_HEADER: Option<String>;
+}
+
+/// Runs `handle` (one invocation) with Lambda's trace header for it (`Context::xray_trace_id`),
+/// so that its decision line carries the trace ID. The header is moved, not copied.
+pub async fn with_xray_trace<T>(trace_header: Option<String>, handle: impl Future<Output = T>) -> T {
+    XRAY_TRACE_HEADER.scope(trace_header, handle).await
+}
+
+/// The X-Ray trace ID in a trace header: the `Root` entry, only when it has X-Ray's shape
+/// (`1-` 8 hex digits `-` 24 hex digits). The header reaches Lambda from upstream (a client's
+/// `X-Amzn-Trace-Id` may start it), so anything else is left out of the log rather than copied.
+pub fn xray_trace_id(header: &str) -> Option<&str> {
+    let root = header.split(';').find_map(|entry| entry.trim().strip_prefix("Root="))?;
+    let (version, rest) = root.split_once('-')?;
+    let (time, id) = rest.split_once('-')?;
+    let hex = |part: &str, digits: usize| part.len() == digits && part.bytes().all(|b| b.is_ascii_hexdigit());
+    (version == "1" && hex(time, 8) && hex(id, 24)).then_some(root)
 }
 
 /// Runs `decide` and returns its output with the time it took, in microseconds.
@@ -161,4 +198,36 @@ pub async fn timed<T>(decide: impl Future<Output = T>) -> (T, u64) {
     let started = Instant::now();
     let output = decide.await;
     (output, u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::xray_trace_id;
+
+    #[test]
+    fn the_trace_id_is_the_root_of_a_trace_header_with_x_rays_shape() {
+        // Lambda's header, as AWS documents it (Root, Parent, Sampled; Lineage may follow).
+        let root = "1-5759e988-bd862e3fe1be46a994272793";
+        for header in [
+            format!("Root={root};Parent=53995c3f42cd8ad8;Sampled=1"),
+            format!("Root={root}"),
+            format!("Parent=53995c3f42cd8ad8; Root={root};Sampled=0;Lineage=a87bd80c:1|68fd508a:5"),
+        ] {
+            assert_eq!(xray_trace_id(&header), Some(root), "{header}");
+        }
+        for header in [
+            "",
+            "Parent=53995c3f42cd8ad8;Sampled=1",
+            "Root=",
+            "Root=1-5759e988-bd862e3fe1be46a99427279",   // one digit short
+            "Root=1-5759e988-bd862e3fe1be46a9942727933", // one too many
+            "Root=2-5759e988-bd862e3fe1be46a994272793",  // unknown version
+            "Root=1-5759e988_bd862e3fe1be46a994272793",
+            "Root=1-5759e98g-bd862e3fe1be46a994272793",
+            "Root=1-5759e988-bd862e3fe1be46a99427279\"\n",
+            "Root=1-5759e988-bd862e3fe1be46a99427é793",
+        ] {
+            assert_eq!(xray_trace_id(header), None, "{header:?}");
+        }
+    }
 }

@@ -45,7 +45,7 @@ pub use context::{
     copy_context_claims,
 };
 #[cfg(feature = "identity")]
-pub use decision::{DecisionLine, OperationLine, Reason, Verdict, timed};
+pub use decision::{DecisionLine, OperationLine, Reason, Verdict, timed, with_xray_trace, xray_trace_id};
 #[cfg(feature = "policy")]
 pub use identity::principal;
 #[cfg(feature = "identity")]

@@ -87,8 +87,11 @@ pub enum StubError {
     },
 }
 
+/// One queued invocation: its request ID, event and `Lambda-Runtime-Trace-Id` header.
+type Queued = (String, Value, Option<String>);
+
 struct Shared {
-    queue: Mutex<VecDeque<(String, Value)>>,
+    queue: Mutex<VecDeque<Queued>>,
     queued: Notify,
     replies: mpsc::UnboundedSender<Reply>,
     next_calls: AtomicUsize,
@@ -152,11 +155,19 @@ impl RuntimeApi {
         })
     }
 
-    /// Queues an event; returns its request ID.
+    /// Queues an event; returns its request ID. Like Lambda, the stand-in sends a trace header
+    /// with every invocation, each with its own trace ID (see [`trace_header`]).
     pub fn push(&mut self, event: Value) -> String {
+        let header = trace_header(self.ids + 1);
+        self.push_traced(event, Some(&header))
+    }
+
+    /// Queues an event with this `Lambda-Runtime-Trace-Id` header (`None`: no header); returns
+    /// its request ID.
+    pub fn push_traced(&mut self, event: Value, trace_header: Option<&str>) -> String {
         self.ids += 1;
         let id = format!("req-{:04}", self.ids);
-        lock(&self.shared.queue).push_back((id.clone(), event));
+        lock(&self.shared.queue).push_back((id.clone(), event, trace_header.map(str::to_owned)));
         self.shared.queued.notify_one();
         id
     }
@@ -169,6 +180,21 @@ impl RuntimeApi {
     /// Queues `event` and waits for its answer (a response, an error, or an init error).
     pub async fn invoke(&mut self, event: Value, timeout: Duration) -> Result<Reply, StubError> {
         let expected = self.push(event);
+        self.answer_to(expected, timeout).await
+    }
+
+    /// [`RuntimeApi::invoke`] with this `Lambda-Runtime-Trace-Id` header (`None`: no header).
+    pub async fn invoke_traced(
+        &mut self,
+        event: Value,
+        trace_header: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Reply, StubError> {
+        let expected = self.push_traced(event, trace_header);
+        self.answer_to(expected, timeout).await
+    }
+
+    async fn answer_to(&mut self, expected: String, timeout: Duration) -> Result<Reply, StubError> {
         let reply = self.reply(timeout).await.ok_or(StubError::NoAnswer(timeout))?;
         match &reply {
             Reply::Response { id, .. } | Reply::Error { id, .. } if *id != expected => Err(StubError::WrongRequest {
@@ -212,7 +238,7 @@ async fn next(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
     {
         shared.peak_rss_kib.fetch_max(kib, Ordering::SeqCst);
     }
-    let (id, event) = loop {
+    let (id, event, trace) = loop {
         if let Some(item) = lock(&shared.queue).pop_front() {
             break item;
         }
@@ -231,7 +257,9 @@ async fn next(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
     set("lambda-runtime-aws-request-id", &id);
     set("lambda-runtime-deadline-ms", &deadline_ms.to_string());
     set("lambda-runtime-invoked-function-arn", &shared.function_arn);
-    set("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000");
+    if let Some(trace) = &trace {
+        set("lambda-runtime-trace-id", trace);
+    }
     set("content-type", "application/json");
     (StatusCode::OK, headers, event.to_string())
 }
@@ -278,6 +306,13 @@ async fn init_error(State(shared): State<Arc<Shared>>, headers: HeaderMap, body:
         at: Instant::now(),
     });
     StatusCode::ACCEPTED
+}
+
+/// The trace header the stand-in sends with invocation `n` (from 1) unless told otherwise: the
+/// form Lambda sends (`Root=1-<8 hex>-<24 hex>;Parent=<16 hex>;Sampled=<0|1>`), with a trace ID
+/// of its own per invocation.
+pub fn trace_header(n: usize) -> String {
+    format!("Root=1-00000000-{n:024x};Parent=00000000{n:08x};Sampled=0")
 }
 
 /// Peak resident set size of `pid` in KiB, from `/proc/<pid>/status`.

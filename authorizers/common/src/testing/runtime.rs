@@ -3,13 +3,16 @@
 
 use std::{path::Path, process::Child, time::Duration};
 
-pub use lambda_runtime_stub::{Reply, RuntimeApi, finish};
+pub use lambda_runtime_stub::{Reply, RuntimeApi, finish, trace_header};
 use serde_json::Value;
 
 /// Invocations in tests: the function must answer within 10 s.
 pub trait Call {
     /// Queues `event` and returns the function's answer.
     fn call(&mut self, event: Value) -> impl std::future::Future<Output = Reply>;
+
+    /// [`Call::call`] with this `Lambda-Runtime-Trace-Id` header (`None`: no header).
+    fn call_traced(&mut self, event: Value, trace_header: Option<&str>) -> impl std::future::Future<Output = Reply>;
 }
 
 impl Call for RuntimeApi {
@@ -18,6 +21,86 @@ impl Call for RuntimeApi {
             .await
             .expect("the function answered")
     }
+
+    async fn call_traced(&mut self, event: Value, trace_header: Option<&str>) -> Reply {
+        self.invoke_traced(event, trace_header, Duration::from_secs(10))
+            .await
+            .expect("the function answered")
+    }
+}
+
+/// `Lambda-Runtime-Trace-Id` headers (`None`: none sent) and the `xray_trace_id` the decision
+/// line must then carry: X-Ray's documented form, the same with entries reordered and a
+/// `Lineage`, no header, and a `Root` that is not a trace ID (left out, not copied).
+pub const TRACE_CASES: [(Option<&str>, Option<&str>); 4] = [
+    (
+        Some("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"),
+        Some("1-5759e988-bd862e3fe1be46a994272793"),
+    ),
+    (
+        Some(
+            "Parent=7a1c6f24e0b93d51;Root=1-692b1e40-0123456789abcdefabcdef01;Sampled=0;Lineage=a87bd80c:1|68fd508a:5",
+        ),
+        Some("1-692b1e40-0123456789abcdefabcdef01"),
+    ),
+    (None, None),
+    (Some("Root=1-5759e988-\"forged\":\"value\";Sampled=1"), None),
+];
+
+/// The names under a log line's `fields`, sorted.
+pub fn field_names(line: &Value) -> Vec<String> {
+    let mut names: Vec<String> = line["fields"]
+        .as_object()
+        .map(|fields| fields.keys().cloned().collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Starts `binary` with `env` and sends it `events` once under each of [`TRACE_CASES`]' headers,
+/// then checks every decision line it printed: one per event; `xray_trace_id` as the case says;
+/// exactly the fields `request` (for a `WARN` line, the operator's, `operator`) plus
+/// `xray_trace_id` when there is one, so a field lost or added shows; nothing of a refused header
+/// under `fields`. Returns the lines, one `Vec` per case (in the order of `events`), and
+/// everything the function printed.
+pub async fn traced_decisions(
+    binary: &str,
+    env: &[(&str, String)],
+    events: &[Value],
+    request: &[&str],
+    operator: &[&str],
+) -> (Vec<Vec<Value>>, String) {
+    let mut api = RuntimeApi::start().await.unwrap();
+    let child = spawn_function(binary, &api, env);
+    for (header, _) in TRACE_CASES {
+        for event in events {
+            let _ = api.call_traced(event.clone(), header).await;
+        }
+    }
+    let (_, output) = finish(child, Duration::ZERO);
+    let lines = decisions(&output);
+    assert_eq!(
+        lines.len(),
+        events.len() * TRACE_CASES.len(),
+        "one decision line per event:\n{output}"
+    );
+    let cases: Vec<Vec<Value>> = lines.chunks(events.len()).map(<[Value]>::to_vec).collect();
+    for (case, (header, trace_id)) in cases.iter().zip(TRACE_CASES) {
+        for line in case {
+            assert_eq!(line["fields"]["xray_trace_id"].as_str(), trace_id, "{header:?}: {line}");
+            let mut expected: Vec<&str> = if line["level"] == "WARN" { operator } else { request }.to_vec();
+            expected.extend(trace_id.map(|_| "xray_trace_id"));
+            expected.sort_unstable();
+            assert_eq!(field_names(line), expected, "{line}");
+            assert!(!line["fields"].to_string().contains("forged"), "{line}");
+        }
+    }
+    (cases, output)
+}
+
+/// A decision line's `decision`, `reason` and `idp`.
+pub fn decided(line: &Value) -> [Value; 3] {
+    ["decision", "reason", "idp"].map(|name| line["fields"][name].clone())
 }
 
 /// Starts `binary` as Lambda would (the function named after the binary's file name), against
