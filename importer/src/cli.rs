@@ -97,10 +97,47 @@ impl ValueEnum for ConflictPolicy {
     }
 }
 
+// Each command's `--help` ends with examples (a test holds every subcommand to it).
+const MIGRATE_EXAMPLES: &str = "Examples:
+  # Read both sides and print the plan and every user's outcome; write nothing
+  cognito-to-descope migrate --dry-run -v --user-pool-id us-east-1_AbCdEf123 --descope-project-id P2AbCdEf
+  # Then migrate (DESCOPE_MANAGEMENT_KEY and the rest from the environment or .env)
+  cognito-to-descope migrate
+  # Two pools into two Descope tenants
+  cognito-to-descope migrate --user-pool-id us-east-1_AbCdEf123=acme,eu-west-1_GhIjKl456=globex";
+
+const VERIFY_EXAMPLES: &str = "Examples:
+  # Check every user field by field before switching traffic; exit 1 on any mismatch
+  cognito-to-descope verify --user-pool-id us-east-1_AbCdEf123 --descope-project-id P2AbCdEf
+  # List every user checked, with the report at a path of your choice
+  cognito-to-descope verify -v --report verify-report.json";
+
+const SYNC_EXAMPLES: &str = "Examples:
+  # What would change since the last run (roles of groups left, users disabled or deleted)
+  cognito-to-descope sync --dry-run -v
+  # Apply it, e.g. from cron every 15 minutes during the cutover
+  cognito-to-descope sync --log-dir /var/log/cognito-to-descope";
+
+const STATUS_EXAMPLES: &str = "Examples:
+  # Per pool: users not in Descope yet, still freshlyMigrated, signed in to Descope
+  cognito-to-descope status
+  # The same as JSON, e.g. for a dashboard
+  cognito-to-descope status --json | jq '.pools[] | {poolId, notInDescope, signedInToDescope}'";
+
+const COMPLETIONS_EXAMPLES: &str = "Examples:
+  cognito-to-descope completions bash > ~/.local/share/bash-completion/completions/cognito-to-descope
+  cognito-to-descope completions zsh > ~/.zfunc/_cognito-to-descope   # with fpath+=~/.zfunc
+  cognito-to-descope completions fish > ~/.config/fish/completions/cognito-to-descope.fish";
+
+const MAN_EXAMPLES: &str = "Examples:
+  cognito-to-descope man > ~/.local/share/man/man1/cognito-to-descope.1 && man cognito-to-descope
+  cognito-to-descope man | man -l -";
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Migrate users, groups and memberships (run with --dry-run first).
+    #[command(after_help = MIGRATE_EXAMPLES)]
     Migrate {
         /// Read everything and print the full plan; write nothing.
         #[arg(long)]
@@ -108,10 +145,12 @@ pub enum Command {
     },
     /// Check, user by user, that Descope holds what Cognito implies, and that every Descope user
     /// of the pools still exists in Cognito; exit 1 on any mismatch.
+    #[command(after_help = VERIFY_EXAMPLES)]
     Verify,
     /// During a cutover: `migrate`, plus the changes that take access away (roles of groups the
     /// user left, users disabled or deleted in Cognito). Cognito is the source of truth. Run with
     /// --dry-run first.
+    #[command(after_help = SYNC_EXAMPLES)]
     Sync {
         /// Read everything and print what would change; write nothing.
         #[arg(long)]
@@ -123,11 +162,22 @@ pub enum Command {
     },
     /// How far the cutover has come, per pool: Cognito users not in Descope yet, users still
     /// freshlyMigrated, users who signed in to Descope. Read-only.
+    #[command(after_help = STATUS_EXAMPLES)]
     Status {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
+    /// Print shell completions to stdout. Needs no settings and reads no .env.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout. Needs no settings and reads no .env.
+    #[command(after_help = MAN_EXAMPLES)]
+    Man,
 }
 
 impl Command {
@@ -143,6 +193,8 @@ impl Command {
             Self::Verify => ("verify", false),
             Self::Sync { dry_run, .. } => ("sync", *dry_run),
             Self::Status { .. } => ("status", false),
+            // Answered before any setting is read (`docs::answer`): no log, no report.
+            Self::Completions { .. } | Self::Man => ("docs", false),
         }
     }
 }

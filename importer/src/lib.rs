@@ -2,7 +2,8 @@
 //!
 //! Ports and adapters: [`cognito`] reads the pool, [`descope`] talks to the management API,
 //! [`mapping`] and [`diff`] are pure functions over the [`model`] types, [`pipeline`] streams users
-//! in batches, [`migrate`] and [`verify`] are the two commands, [`report`] records every outcome.
+//! in batches, [`migrate`] and [`verify`] are the two commands, [`report`] records every outcome, [`docs`]
+//! generates the shell completions and the man page.
 //! The binary (`main.rs`) only wires the command line into these.
 
 pub mod abort;
@@ -10,6 +11,7 @@ pub mod cli;
 pub mod cognito;
 pub mod descope;
 pub mod diff;
+pub mod docs;
 pub mod mapping;
 pub mod migrate;
 pub mod model;

@@ -1,10 +1,16 @@
-//! `cognito-to-descope`: reads `.env`, parses the command line, runs.
+//! `cognito-to-descope`: answers `completions` / `man` at once, else reads `.env`, parses the
+//! command line, runs.
 
 use std::process::ExitCode;
 
 use clap::Parser as _;
 
 fn main() -> ExitCode {
+    // Completions and the man page need no settings: answered before .env is read, so they work
+    // on a machine where nothing is configured and cannot be steered by a stray .env.
+    if let Some(code) = importer::docs::offline_request(std::env::args_os()).and_then(|c| importer::docs::answer(&c)) {
+        return code;
+    }
     // Settings may live in a .env file in the working directory, as with the official tool: that
     // directory only. (`dotenvy::dotenv()` would also search every parent directory, so a .env
     // planted higher up could redirect DESCOPE_BASE_URL and receive the management key.)

@@ -42,6 +42,10 @@ pub fn log_stamp(time: &chrono::DateTime<chrono::Local>, windows: bool) -> Strin
 
 /// Runs the parsed command line to completion and returns the process exit code.
 pub async fn run(cli: Cli) -> ExitCode {
+    // Completions and the man page need no settings (main.rs answers them before reading .env).
+    if let Some(code) = crate::docs::answer(&cli.command) {
+        return code;
+    }
     let validated = match cli.options.validate() {
         Ok(v) => v,
         Err(e) => {
@@ -196,6 +200,8 @@ fn run_info(cli: &Cli, v: &Validated, dry_run: bool) -> Value {
             Command::Migrate { .. } => "migrate",
             Command::Sync { .. } => "sync",
             Command::Status { .. } => "status",
+            Command::Completions { .. } => "completions",
+            Command::Man => "man",
         },
         "deleteRemoved": matches!(cli.command, Command::Sync { delete_removed: true, .. }),
         "dryRun": dry_run,
@@ -292,6 +298,8 @@ async fn execute(
         Command::Migrate { .. } => "Migrating",
         Command::Sync { .. } => "Syncing (Cognito wins, removals included)",
         Command::Status { .. } => "Status of",
+        // Never reaches here: `run` answers them first.
+        Command::Completions { .. } | Command::Man => return Ok(json!(null)),
     };
     // Both endpoints, before any call: a planted endpoint (a stray .env, an ambient variable) could
     // receive the management key or feed forged users into the migration.
@@ -337,6 +345,7 @@ async fn execute(
 
     let mut plan_summary = json!(null);
     match cli.command {
+        Command::Completions { .. } | Command::Man => {}
         Command::Status { json } => {
             let status = crate::status::run(&cognito, descope, &pools).await?;
             if json {

@@ -3,6 +3,7 @@
 //! group of tests; `support` is the stage they share.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod cli_docs;
 mod cognito_throttling;
 mod e2e;
 mod secrets_and_files;
