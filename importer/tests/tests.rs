@@ -6,6 +6,7 @@
 mod cli_docs;
 mod cognito_throttling;
 mod e2e;
+mod release_script;
 mod secrets_and_files;
 mod secrets_and_files_e2e;
 mod support;
