@@ -10,7 +10,7 @@
 #   importer/release.sh [TARGET...]   (default: x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
 #
 # Every binary is checked to be statically linked (no program interpreter, no dynamic section) and
-# the one this machine can run is run (`--version`). cargo-zigbuild and zig come from PyPI into
+# run (`--version`) when this machine can: natively, or under qemu-user if installed. cargo-zigbuild and zig come from PyPI into
 # .venv-cl at the repository root (the venv `make package` uses for cargo-lambda); the Rust targets
 # are added with rustup.
 #
@@ -80,10 +80,17 @@ for target in "${targets[@]}"; do
     name="$bin-$version-$target"
     cp "$built" "$out/$name"
     chmod 0755 "$out/$name"
-    # The binary this machine can run must run, and say the version the file name claims.
-    if [ "$target" = "$(uname -m)-unknown-linux-musl" ]; then
-        reported="$("$out/$name" --version)"
+    # The binary this machine can run must run, and say the version the file name claims; another
+    # machine's runs too when qemu-user (Debian: qemu-user) can emulate it.
+    runner=()
+    arch="${target%%-*}"
+    if [ "$arch" != "$(uname -m)" ]; then
+        if command -v "qemu-$arch" >/dev/null; then runner=("qemu-$arch"); else runner=(skip); fi
+    fi
+    if [ "${runner[*]}" != skip ]; then
+        reported="$("${runner[@]}" "$out/$name" --version)"
         [ "$reported" = "$bin $version" ] || { echo "release.sh: $name --version says '$reported'" >&2; exit 1; }
+        echo "$name --version: $reported${runner:+ (under ${runner[*]})}"
     fi
     # Completions and man pages come from the binary itself (no settings needed); the one that runs
     # here generates them, and they are the same for every target.

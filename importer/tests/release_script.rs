@@ -1,7 +1,8 @@
 //! `importer/release.sh` (behind `make release`) without the two slow cross builds: its packing,
 //! checks and checksums run on stand-in binaries (`RELEASE_SKIP_BUILD=1`). The stand-ins are the
-//! smallest static ELF executables there are, written byte by byte below: one for x86-64 that
-//! prints a version line, one for AArch64 that is never run. The real binary prints the
+//! smallest static ELF executables there are, written byte by byte below, for x86-64 and AArch64,
+//! each printing a version line (the AArch64 one runs where qemu-user is installed, as the script
+//! runs it then). The real binary prints the
 //! completions and the man page, as in a real release. The real builds are measured in
 //! BENCHMARKS.md.
 
@@ -16,21 +17,38 @@ const BIN: &str = env!("CARGO_BIN_EXE_cognito-to-descope");
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const TARGETS: [&str; 2] = ["x86_64-unknown-linux-musl", "aarch64-unknown-linux-musl"];
 
-/// A static ELF64 executable: one loadable segment, no interpreter, no dynamic section. On x86-64
-/// it writes `message` to stdout and exits 0 (write + exit system calls), whatever its arguments.
+/// A static ELF64 executable: one loadable segment, no interpreter, no dynamic section. It writes
+/// `message` to stdout and exits 0 (the write and exit system calls), whatever its arguments.
 fn static_elf(machine: u16, message: &[u8]) -> Vec<u8> {
     const BASE: u64 = 0x40_0000;
     const HEADERS: u64 = 64 + 56;
+    let len = u32::try_from(message.len()).unwrap();
     let mut code: Vec<u8> = Vec::new();
-    code.extend([0xb8, 1, 0, 0, 0]); // mov eax, 1 (write)
-    code.extend([0xbf, 1, 0, 0, 0]); // mov edi, 1 (stdout)
-    code.extend([0x48, 0x8d, 0x35, 16, 0, 0, 0]); // lea rsi, [rip + 16]: the message after the code
-    code.push(0xba); // mov edx, len
-    code.extend(u32::try_from(message.len()).unwrap().to_le_bytes());
-    code.extend([0x0f, 0x05]); // syscall
-    code.extend([0xb8, 60, 0, 0, 0]); // mov eax, 60 (exit)
-    code.extend([0x31, 0xff]); // xor edi, edi
-    code.extend([0x0f, 0x05]); // syscall
+    if machine == X86_64 {
+        code.extend([0xb8, 1, 0, 0, 0]); // mov eax, 1 (write)
+        code.extend([0xbf, 1, 0, 0, 0]); // mov edi, 1 (stdout)
+        code.extend([0x48, 0x8d, 0x35, 16, 0, 0, 0]); // lea rsi, [rip + 16]: the message after the code
+        code.push(0xba); // mov edx, len
+        code.extend(len.to_le_bytes());
+        code.extend([0x0f, 0x05]); // syscall
+        code.extend([0xb8, 60, 0, 0, 0]); // mov eax, 60 (exit)
+        code.extend([0x31, 0xff]); // xor edi, edi
+        code.extend([0x0f, 0x05]); // syscall
+    } else {
+        // AArch64, run only where qemu-user is installed.
+        for instruction in [
+            0xd280_0020u32,           // mov x0, #1 (stdout)
+            0x1000_00e1,              // adr x1, #28: the message after the code
+            0xd280_0002 | (len << 5), // mov x2, #len
+            0xd280_0808,              // mov x8, #64 (write)
+            0xd400_0001,              // svc #0
+            0xd280_0000,              // mov x0, #0
+            0xd280_0ba8,              // mov x8, #93 (exit)
+            0xd400_0001,              // svc #0
+        ] {
+            code.extend(instruction.to_le_bytes());
+        }
+    }
     code.extend(message);
     let size = HEADERS + code.len() as u64;
 
@@ -63,7 +81,8 @@ const AARCH64: u16 = 0xb7;
 /// A target directory with one binary per release target, as cargo-zigbuild leaves them.
 fn target_dir(root: &Path, x86_64: &[u8]) -> PathBuf {
     let dir = root.join("target");
-    for (target, bytes) in TARGETS.iter().zip([x86_64.to_vec(), static_elf(AARCH64, b"")]) {
+    let aarch64 = static_elf(AARCH64, format!("cognito-to-descope {VERSION}\n").as_bytes());
+    for (target, bytes) in TARGETS.iter().zip([x86_64.to_vec(), aarch64]) {
         let release = dir.join(target).join("release");
         std::fs::create_dir_all(&release).unwrap();
         let path = release.join("cognito-to-descope");
