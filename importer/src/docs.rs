@@ -13,19 +13,36 @@ use crate::cli::{Cli, Command};
 const BIN: &str = "cognito-to-descope";
 
 /// The command the arguments ask for when it is `completions` or `man`, parsed without reading any
-/// environment variable (a malformed or hostile setting cannot stop or steer them); `None` for
-/// every other command line, which is then parsed as usual (after `.env`).
-pub fn offline_request<I, T>(args: I) -> Option<Command>
+/// environment variable (a malformed or hostile setting cannot stop or steer them); `Ok(None)` for
+/// every other command line, which is then parsed as usual (after `.env`), and for `--help` and
+/// `--version` (whose help shows the settings' values). A command line that is wrong whatever the
+/// settings (no argument is required, so none can come from the environment) is the error clap
+/// prints, with no `.env` read first.
+pub fn offline_request<I, T>(args: I) -> Result<Option<Command>, clap::Error>
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    use clap::error::ErrorKind;
     let command = Cli::command().mut_args(|arg| arg.env(None::<&'static str>));
-    let matches = command.try_get_matches_from(args).ok()?;
+    let matches = match command.try_get_matches_from(args) {
+        Ok(matches) => matches,
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
     if !matches!(matches.subcommand_name(), Some("completions" | "man")) {
-        return None;
+        return Ok(None);
     }
-    Cli::from_arg_matches(&matches).ok().map(|cli| cli.command)
+    Ok(Some(Cli::from_arg_matches(&matches)?.command))
 }
 
 /// Prints the completions or the man page to stdout and returns the exit code; `None` for the

@@ -8,8 +8,15 @@ use clap::Parser as _;
 fn main() -> ExitCode {
     // Completions and the man page need no settings: answered before .env is read, so they work
     // on a machine where nothing is configured and cannot be steered by a stray .env.
-    if let Some(code) = importer::docs::offline_request(std::env::args_os()).and_then(|c| importer::docs::answer(&c)) {
-        return code;
+    match importer::docs::offline_request(std::env::args_os()) {
+        Ok(Some(command)) => {
+            if let Some(code) = importer::docs::answer(&command) {
+                return code;
+            }
+        }
+        Ok(None) => {}
+        // A wrong command line (exit 2, clap's message), whatever the settings would be.
+        Err(e) => e.exit(),
     }
     // Settings may live in a .env file in the working directory, as with the official tool: that
     // directory only. (`dotenvy::dotenv()` would also search every parent directory, so a .env

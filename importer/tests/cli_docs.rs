@@ -79,6 +79,15 @@ fn completions_work_unconfigured_for_every_shell_and_complete_every_command() {
         );
     }
 
+    // A shell that does not exist is a usage error, reported without touching the .env.
+    let out = run_in(dir.path(), &["completions", "tcsh"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let error = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        error.contains("invalid value 'tcsh'") && !error.contains(".env"),
+        "{error}"
+    );
+
     // Bash itself completes from the script, through the function it registers for the command
     // name: `cognito-to-descope <TAB>` offers every command, `... sync --d<TAB>` the sync flags.
     let script = dir.path().join("completion.bash");
