@@ -5,13 +5,14 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 CARGO ?= cargo
 
-.PHONY: help test demo bench fmt lint structure unit compat toolchain moto package infra cdk deploy deploy-hybrid
+.PHONY: help test demo bench fmt lint structure unit compat toolchain moto package release infra cdk deploy deploy-hybrid
 
 help:
 	@echo "make demo   - the whole migration end to end on local stand-ins"
 	@echo "make test   - fmt check, clippy -D warnings, every test (what CI runs)"
 	@echo "make bench  - benchmarks; record results in BENCHMARKS.md"
 	@echo "make package - arm64 Lambda zips of the functions (installs cargo-lambda and zig)"
+	@echo "make release - static Linux x86_64 and arm64 binaries of the importer + SHA256SUMS (installs cargo-zigbuild and zig)"
 	@echo "make deploy - sam build + sam deploy --guided of infra/template.yaml (needs an AWS account)"
 	@echo "make deploy-hybrid - the same for infra/hybrid/template.yaml (Descope as Cognito's OIDC provider)"
 
@@ -76,6 +77,12 @@ deploy-hybrid:
 ## The functions' arm64 Lambda zips (installs cargo-lambda and zig into .venv-cl).
 package:
 	bash authorizers/package.sh
+
+## Static (musl) Linux x86_64 and arm64 binaries of cognito-to-descope, archives with completions and
+## the man page, and SHA256SUMS, into target/release-artifacts/ (installs cargo-zigbuild and zig
+## into .venv-cl). Not part of `make test`: two optimized builds take minutes.
+release: toolchain
+	bash importer/release.sh
 
 bench: toolchain package
 	$(CARGO) bench -p descope-jwt --bench verify --locked

@@ -97,10 +97,53 @@ impl ValueEnum for ConflictPolicy {
     }
 }
 
+// Each command's `--help` ends with examples (a test holds every subcommand to it).
+const MIGRATE_EXAMPLES: &str = "Examples:
+  # Read both sides and print the plan and every user's outcome; write nothing
+  cognito-to-descope migrate --dry-run -v --user-pool-id us-east-1_AbCdEf123 --descope-project-id P2AbCdEf
+  # Then migrate (DESCOPE_MANAGEMENT_KEY and the rest from the environment or .env)
+  cognito-to-descope migrate
+  # Two pools into two Descope tenants
+  cognito-to-descope migrate --user-pool-id us-east-1_AbCdEf123=acme,eu-west-1_GhIjKl456=globex";
+
+const VERIFY_EXAMPLES: &str = "Examples:
+  # Check every user field by field before switching traffic; exit 1 on any mismatch
+  cognito-to-descope verify --user-pool-id us-east-1_AbCdEf123 --descope-project-id P2AbCdEf
+  # List every user checked, with the report at a path of your choice
+  cognito-to-descope verify -v --report verify-report.json";
+
+const SYNC_EXAMPLES: &str = "Examples:
+  # What would change since the last run (roles of groups left, users disabled or deleted)
+  cognito-to-descope sync --dry-run -v
+  # Apply it, e.g. from cron every 15 minutes during the cutover
+  cognito-to-descope sync --log-dir /var/log/cognito-to-descope";
+
+const STATUS_EXAMPLES: &str = "Examples:
+  # Per pool: users not in Descope yet, still freshlyMigrated, signed in to Descope
+  cognito-to-descope status
+  # The same as JSON, e.g. for a dashboard
+  cognito-to-descope status --json | jq '.pools[] | {poolId, notInDescope, signedInToDescope}'";
+
+const REPORT_EXAMPLES: &str = "Examples:
+  # The page of a migration, for whoever signs it off (open it in any browser; it loads nothing)
+  cognito-to-descope report logs/migration_report_cognito_29_11_2026_10:00:00.json --html migration.html
+  # The page of the last verify run
+  cognito-to-descope report \"$(ls -t logs/verify_report_cognito_*.json | head -1)\" --html verify.html";
+
+const COMPLETIONS_EXAMPLES: &str = "Examples:
+  cognito-to-descope completions bash > ~/.local/share/bash-completion/completions/cognito-to-descope
+  cognito-to-descope completions zsh > ~/.zfunc/_cognito-to-descope   # with fpath+=~/.zfunc
+  cognito-to-descope completions fish > ~/.config/fish/completions/cognito-to-descope.fish";
+
+const MAN_EXAMPLES: &str = "Examples:
+  cognito-to-descope man > ~/.local/share/man/man1/cognito-to-descope.1 && man cognito-to-descope
+  cognito-to-descope man | man -l -";
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Migrate users, groups and memberships (run with --dry-run first).
+    #[command(after_help = MIGRATE_EXAMPLES)]
     Migrate {
         /// Read everything and print the full plan; write nothing.
         #[arg(long)]
@@ -108,10 +151,12 @@ pub enum Command {
     },
     /// Check, user by user, that Descope holds what Cognito implies, and that every Descope user
     /// of the pools still exists in Cognito; exit 1 on any mismatch.
+    #[command(after_help = VERIFY_EXAMPLES)]
     Verify,
     /// During a cutover: `migrate`, plus the changes that take access away (roles of groups the
     /// user left, users disabled or deleted in Cognito). Cognito is the source of truth. Run with
     /// --dry-run first.
+    #[command(after_help = SYNC_EXAMPLES)]
     Sync {
         /// Read everything and print what would change; write nothing.
         #[arg(long)]
@@ -123,6 +168,7 @@ pub enum Command {
     },
     /// How far the cutover has come, per pool: Cognito users not in Descope yet, users still
     /// freshlyMigrated, users who signed in to Descope. Read-only.
+    #[command(after_help = STATUS_EXAMPLES)]
     Status {
         /// Print JSON instead of a table.
         #[arg(long)]
@@ -131,6 +177,7 @@ pub enum Command {
     /// Turn a run's JSON report into a self-contained HTML page: outcomes per pool as a chart,
     /// problems grouped, the users who need attention and why, the run's settings. Offline: needs
     /// no settings, calls nothing. The page is created owner-only (0600), like the report.
+    #[command(after_help = REPORT_EXAMPLES)]
     Report {
         /// The JSON report a `migrate`, `verify` or `sync` run wrote (its path is printed at the
         /// end of the run; see --report / MIGRATION_REPORT).
@@ -140,6 +187,16 @@ pub enum Command {
         #[arg(long, value_name = "OUT.html")]
         html: PathBuf,
     },
+    /// Print shell completions to stdout. Needs no settings and reads no .env.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout. Needs no settings and reads no .env.
+    #[command(after_help = MAN_EXAMPLES)]
+    Man,
 }
 
 impl Command {
@@ -156,6 +213,8 @@ impl Command {
             Self::Sync { dry_run, .. } => ("sync", *dry_run),
             Self::Status { .. } => ("status", false),
             Self::Report { .. } => ("report", false),
+            // Answered before any setting is read (`docs::answer`): no log, no report.
+            Self::Completions { .. } | Self::Man => ("docs", false),
         }
     }
 }

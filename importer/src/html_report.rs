@@ -393,6 +393,29 @@ fn as_map(value: Option<Value>) -> Map<String, Value> {
     }
 }
 
+/// Runs `report REPORT.json --html OUT.html` and returns the exit code (2 when the report cannot
+/// be read or the page written); `None` for every other command.
+pub fn answer(command: &crate::cli::Command) -> Option<std::process::ExitCode> {
+    let crate::cli::Command::Report { json_report, html } = command else {
+        return None;
+    };
+    Some(match write_page(json_report, html) {
+        Ok(digest) => {
+            println!(
+                "HTML report: {} ({} users{})",
+                html.display(),
+                digest.users,
+                if digest.incomplete() { ", incomplete report" } else { "" }
+            );
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(crate::run::EXIT_CONFIG)
+        }
+    })
+}
+
 /// Writes the page of the report at `report` to `html`, owner-only, replacing it only once the
 /// page is complete (a failure leaves no half-written page behind).
 pub fn write_page(report: &Path, html: &Path) -> Result<Digest> {

@@ -1,10 +1,24 @@
-//! `cognito-to-descope`: reads `.env`, parses the command line, runs.
+//! `cognito-to-descope`: answers `completions` / `man` / `report` at once, else reads `.env`,
+//! parses the command line, runs.
 
 use std::process::ExitCode;
 
 use clap::Parser as _;
 
 fn main() -> ExitCode {
+    // Completions, the man page and a report's HTML page need no settings: answered before .env is
+    // read, so they work on a machine where nothing is configured and cannot be steered by a stray
+    // .env.
+    match importer::docs::offline_request(std::env::args_os()) {
+        Ok(Some(command)) => {
+            if let Some(code) = importer::docs::answer(&command).or_else(|| importer::html_report::answer(&command)) {
+                return code;
+            }
+        }
+        Ok(None) => {}
+        // A wrong command line (exit 2, clap's message), whatever the settings would be.
+        Err(e) => e.exit(),
+    }
     // Settings may live in a .env file in the working directory, as with the official tool: that
     // directory only. (`dotenvy::dotenv()` would also search every parent directory, so a .env
     // planted higher up could redirect DESCOPE_BASE_URL and receive the management key.)

@@ -42,23 +42,13 @@ pub fn log_stamp(time: &chrono::DateTime<chrono::Local>, windows: bool) -> Strin
 
 /// Runs the parsed command line to completion and returns the process exit code.
 pub async fn run(cli: Cli) -> ExitCode {
-    // Offline commands: no settings, no log file, no call.
-    if let Command::Report { json_report, html } = &cli.command {
-        return match crate::html_report::write_page(json_report, html) {
-            Ok(digest) => {
-                println!(
-                    "HTML report: {} ({} users{})",
-                    html.display(),
-                    digest.users,
-                    if digest.incomplete() { ", incomplete report" } else { "" }
-                );
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::from(EXIT_CONFIG)
-            }
-        };
+    // Completions and the man page need no settings (main.rs answers them before reading .env).
+    if let Some(code) = crate::docs::answer(&cli.command) {
+        return code;
+    }
+    // The HTML page of a report: no settings, no log file, no call.
+    if let Some(code) = crate::html_report::answer(&cli.command) {
+        return code;
     }
     let validated = match cli.options.validate() {
         Ok(v) => v,
@@ -215,6 +205,8 @@ fn run_info(cli: &Cli, v: &Validated, dry_run: bool) -> Value {
             Command::Sync { .. } => "sync",
             Command::Status { .. } => "status",
             Command::Report { .. } => "report",
+            Command::Completions { .. } => "completions",
+            Command::Man => "man",
         },
         "deleteRemoved": matches!(cli.command, Command::Sync { delete_removed: true, .. }),
         "dryRun": dry_run,
@@ -311,8 +303,8 @@ async fn execute(
         Command::Migrate { .. } => "Migrating",
         Command::Sync { .. } => "Syncing (Cognito wins, removals included)",
         Command::Status { .. } => "Status of",
-        // Offline, handled at the top of `run`: never reaches a pool.
-        Command::Report { .. } => "Reading",
+        // Never reaches here: `run` answers them first.
+        Command::Report { .. } | Command::Completions { .. } | Command::Man => return Ok(json!(null)),
     };
     // Both endpoints, before any call: a planted endpoint (a stray .env, an ambient variable) could
     // receive the management key or feed forged users into the migration.
@@ -358,6 +350,8 @@ async fn execute(
 
     let mut plan_summary = json!(null);
     match cli.command {
+        // Never reach here: `run` answers them first.
+        Command::Completions { .. } | Command::Man | Command::Report { .. } => {}
         Command::Status { json } => {
             let status = crate::status::run(&cognito, descope, &pools).await?;
             if json {
@@ -367,8 +361,6 @@ async fn execute(
             }
             plan_summary = json!({ "status": status });
         }
-        // Offline, handled at the top of `run`.
-        Command::Report { .. } => {}
         Command::Verify => {
             verify::run(
                 &cognito,

@@ -294,13 +294,15 @@ fn a_long_list_is_cut_at_a_thousand_names_and_says_how_many_more() {
 }
 
 #[test]
-fn the_page_replaces_a_planted_file_or_link_without_writing_through_it() {
+fn the_page_replaces_a_planted_file_or_link_without_writing_through_it_and_reads_no_env() {
     let work = tempfile::tempdir().unwrap();
     let json = work.path().join("r.json");
     write_report(&json, [unmigratable(1)], true);
     let victim = work.path().join("victim.txt");
     std::fs::write(&victim, "keep me").unwrap();
     let html = work.path().join("page.html");
+    // A .env no parser accepts (it would stop `migrate`): `report` never reads it.
+    std::fs::write(work.path().join(".env"), "this line is not KEY=VALUE\n").unwrap();
     // Planted: the page's name and its temporary name both link to another file.
     std::os::unix::fs::symlink(&victim, &html).unwrap();
     std::os::unix::fs::symlink(&victim, work.path().join(".page.html.partial")).unwrap();
