@@ -89,6 +89,7 @@ bench: toolchain package
 	$(CARGO) bench -p authorizer-bench --bench authorizers --locked
 	bash tests/moto/install.sh
 	$(CARGO) bench -p cognito-to-descope --bench migrate --locked
+	$(CARGO) bench -p cognito-to-descope --bench report --locked
 	$(CARGO) bench -p bridge-bench --bench bridges --locked
 
 ## The whole migration on local stand-ins: moto as Cognito, the emulator as Descope, the real

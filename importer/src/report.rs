@@ -466,7 +466,8 @@ impl JsonReport {
         })
     }
 
-    fn user(&mut self, outcome: &UserOutcome) -> Result<()> {
+    /// Appends one user's line.
+    pub fn user(&mut self, outcome: &UserOutcome) -> Result<()> {
         if !self.first {
             self.out.write_all(b",")?;
         }
@@ -476,7 +477,8 @@ impl JsonReport {
         Ok(())
     }
 
-    fn finish(mut self, summary: &Value) -> Result<PathBuf> {
+    /// Writes the summary, closes the document and returns its path.
+    pub fn finish(mut self, summary: &Value) -> Result<PathBuf> {
         write!(self.out, "\n],\"summary\":{summary}}}\n")?;
         self.out.flush()?;
         Ok(self.path)
